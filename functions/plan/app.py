@@ -1,0 +1,16 @@
+"""Expand a scheduled or on-demand run into the protected resources to back up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.contracts import PlanRequest
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.service import backup
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = parse(PlanRequest, event)
+    return backup.plan(request, deps_from_env()).model_dump(mode="json", by_alias=True)

@@ -1,0 +1,16 @@
+"""Create (or find) the deterministic recovery point of one resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.contracts import StepRequest
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.service import backup
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = parse(StepRequest, event)
+    return backup.take_snapshot(request, deps_from_env()).model_dump(mode="json", by_alias=True)

@@ -1,0 +1,137 @@
+"""The JSON each workflow step receives and returns (camelCase, as Step Functions carries it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict, Field, field_validator
+
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.ids import normalise_time
+from lifeboat.domain.operations import OperationStatus
+from lifeboat.domain.policy import CamelModel, DrTarget, Tier
+from lifeboat.domain.recovery import Check, SourceSpec
+
+
+class RunRequest(CamelModel):
+    """What starts a backup run: a schedule rule's input, or an operator."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tier: Tier
+    scheduled_at: datetime | None = None
+    resources: list[str] | None = Field(
+        default=None, description="Restrict the run to these ARNs (on-demand backups)."
+    )
+    trigger: str = "manual"
+
+
+class PlanRequest(CamelModel):
+    request: RunRequest
+    execution_start_time: datetime
+
+
+class PlannedResource(CamelModel):
+    arn: str
+    policy: str
+
+    @field_validator("arn")
+    @classmethod
+    def _valid_arn(cls, arn: str) -> str:
+        ResourceRef.parse(arn)
+        return arn
+
+
+class SkippedResource(CamelModel):
+    arn: str
+    reason: str
+
+
+class Plan(CamelModel):
+    run_id: str
+    tier: Tier
+    scheduled_at: datetime
+    resources: list[PlannedResource]
+    skipped: list[SkippedResource]
+
+
+class ResourceTask(CamelModel):
+    """The input of one per-resource child execution."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    resource: PlannedResource
+    run_id: str
+    tier: Tier
+    scheduled_at: datetime
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _minute(cls, value: datetime) -> datetime:
+        return normalise_time(value)
+
+
+class Preflight(CamelModel):
+    operation_id: str
+    recovery_point_id: str
+    already_recorded: OperationStatus | None = None
+    source: SourceSpec | None = None
+    targets: list[DrTarget] = Field(default_factory=list)
+    snapshot_quota_headroom: int | None = None
+
+
+class StepRequest(ResourceTask):
+    """A step after the preflight; ``target`` is set for the steps of one DR region."""
+
+    preflight: Preflight
+    target: DrTarget | None = None
+
+    @property
+    def source(self) -> SourceSpec:
+        if self.preflight.source is None:
+            raise ValueError("the preflight recorded no source facts")
+        return self.preflight.source
+
+
+class RecoveryPointResult(CamelModel):
+    recovery_point_id: str
+    region: str
+    created: bool
+
+
+class ValidationResult(CamelModel):
+    recovery_point_id: str
+    region: str
+    kms_key_id: str | None
+    valid: bool
+    checks: list[Check]
+
+
+class StepError(CamelModel):
+    """What a ``Catch`` puts at ``$.error``."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
+class OutcomeState(ResourceTask):
+    preflight: Preflight | None = None
+    error: StepError | None = None
+
+
+class OutcomeRequest(CamelModel):
+    outcome: OperationStatus
+    state: OutcomeState
+
+
+class Notification(CamelModel):
+    subject: str
+    message: str
+
+
+class OutcomeResult(CamelModel):
+    operation_id: str
+    status: OperationStatus
+    notification: Notification | None = None

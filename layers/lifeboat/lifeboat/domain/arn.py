@@ -1,0 +1,47 @@
+"""Resource references parsed from ARNs."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):"
+    r"(?P<account>\d{12}):(?P<kind>[A-Za-z0-9-]+)[:/](?P<name>[^\s]+)$"
+)
+
+
+class ResourceRef(BaseModel):
+    """A protected resource, identified by its ARN and split into the parts plugins need."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    partition: str
+    service: str
+    region: str
+    account_id: str
+    kind: str
+    name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split(cls, data: object) -> object:
+        arn = data.get("arn") if isinstance(data, dict) else data
+        if not isinstance(arn, str):
+            raise ValueError("a resource is identified by its ARN string")
+        match = _ARN.match(arn)
+        if not match:
+            raise ValueError(
+                f"malformed ARN {arn!r}: expected "
+                "arn:<partition>:<service>:<region>:<12-digit account>:<type>:<name>"
+            )
+        return {"arn": arn, "account_id": match["account"], **match.groupdict()}
+
+    @classmethod
+    def parse(cls, arn: str) -> ResourceRef:
+        return cls.model_validate({"arn": arn})
+
+    def __str__(self) -> str:
+        return self.arn

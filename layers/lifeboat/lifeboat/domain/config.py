@@ -1,0 +1,74 @@
+"""The policy configuration document (an SSM parameter on AWS, a file locally)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.policy import CamelModel, Policy, policy_violations
+from lifeboat.errors import ConfigError, PolicyViolation
+
+DEFAULT_TAG_KEY = "lifeboat:policy"
+
+
+class ListedResource(CamelModel):
+    """A resource protected by listing it in the config rather than tagging it."""
+
+    arn: str
+    policy: str
+
+    @model_validator(mode="after")
+    def _valid_arn(self) -> ListedResource:
+        ResourceRef.parse(self.arn)
+        return self
+
+
+class PolicyConfig(CamelModel):
+    tag_key: str = DEFAULT_TAG_KEY
+    policies: dict[str, Policy]
+    resources: list[ListedResource] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_policies(cls, data: Any) -> Any:
+        """Policies are keyed by name in the document; the key is the policy's name."""
+        if isinstance(data, dict) and isinstance(data.get("policies"), dict):
+            data = dict(data)
+            data["policies"] = {
+                name: {"name": name, **body} if isinstance(body, dict) else body
+                for name, body in data["policies"].items()
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _known_policies(self) -> PolicyConfig:
+        unknown = sorted({r.policy for r in self.resources} - set(self.policies))
+        if unknown:
+            raise ValueError(f"resources name unknown policies: {', '.join(unknown)}")
+        return self
+
+    def policy(self, name: str) -> Policy:
+        try:
+            return self.policies[name]
+        except KeyError:
+            raise ConfigError(
+                f"policy {name!r} is not defined; known policies: {', '.join(sorted(self.policies))}"
+            ) from None
+
+
+def parse_config(document: dict[str, Any]) -> PolicyConfig:
+    """Parse and check a config document; every problem is reported at once, with its place."""
+    try:
+        config = PolicyConfig.model_validate(document)
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or '<document>'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("invalid Lifeboat config:\n  " + "\n  ".join(lines)) from None
+    problems = [p for policy in config.policies.values() for p in policy_violations(policy)]
+    if problems:
+        raise PolicyViolation("policy rules broken:\n  " + "\n  ".join(problems))
+    return config

@@ -1,0 +1,134 @@
+"""Backup policies and the environment rules of the product brief.
+
+A policy is safe by default: anything an operator leaves out is filled in from the defaults of
+its environment, and the result is checked against the rules before any backup runs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class Tier(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+
+MIN_PROD_RETENTION_DAYS = 7
+MIN_PROD_DR_REGIONS = 2
+
+ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, object]] = {
+    Environment.DEV: {"enabled": False, "retention_days": {Tier.DAILY: 7}},
+    Environment.STAGING: {"enabled": True, "retention_days": {Tier.DAILY: 14}},
+    Environment.PROD: {
+        "enabled": True,
+        "retention_days": {Tier.DAILY: 30, Tier.WEEKLY: 365, Tier.MONTHLY: 7 * 365},
+    },
+}
+
+
+class CamelModel(BaseModel):
+    """Models whose JSON is camelCase (Step Functions payloads, config documents)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class DrTarget(CamelModel):
+    """One disaster-recovery region and the KMS key copies are re-encrypted with there."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    kms_key_id: str | None = None
+
+
+class Policy(CamelModel):
+    """What to protect a resource with. Unset fields take their environment's defaults."""
+
+    name: str
+    environment: Environment
+    enabled: bool | None = None
+    retention_days: dict[Tier, int] | None = None
+    rpo_minutes: int = Field(default=24 * 60, gt=0)
+    dr_regions: list[DrTarget] = Field(default_factory=list)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _positive(cls, value: dict[Tier, int] | None) -> dict[Tier, int] | None:
+        for tier, days in (value or {}).items():
+            if days <= 0:
+                raise ValueError(f"retention for tier {tier} must be a positive number of days")
+        return value
+
+    @property
+    def backups_enabled(self) -> bool:
+        default = ENVIRONMENT_DEFAULTS[self.environment]["enabled"]
+        return bool(default if self.enabled is None else self.enabled)
+
+    @property
+    def effective_retention(self) -> dict[Tier, int]:
+        if self.retention_days is not None:
+            return dict(self.retention_days)
+        default = ENVIRONMENT_DEFAULTS[self.environment]["retention_days"]
+        assert isinstance(default, dict)
+        return dict(default)
+
+    def retention_for(self, tier: Tier) -> int | None:
+        """Days a recovery point of this tier is kept, or None when the policy has no such tier."""
+        return self.effective_retention.get(tier)
+
+    def target(self, region: str) -> DrTarget | None:
+        return next((t for t in self.dr_regions if t.region == region), None)
+
+
+def policy_violations(policy: Policy) -> list[str]:
+    """The brief's environment rules a policy breaks, as operator-readable sentences."""
+    problems: list[str] = []
+    where = f"policy {policy.name!r} ({policy.environment.value})"
+    if policy.environment is Environment.PROD:
+        if not policy.backups_enabled:
+            problems.append(f"{where}: backups cannot be disabled in prod")
+        for tier, days in sorted(policy.effective_retention.items()):
+            if days < MIN_PROD_RETENTION_DAYS:
+                problems.append(
+                    f"{where}: {tier.value} retention is {days} days; prod requires at least "
+                    f"{MIN_PROD_RETENTION_DAYS}"
+                )
+        if len(policy.dr_regions) < MIN_PROD_DR_REGIONS:
+            problems.append(
+                f"{where}: prod copies every recovery point to at least {MIN_PROD_DR_REGIONS} "
+                f"DR regions; {len(policy.dr_regions)} configured"
+            )
+    regions = [t.region for t in policy.dr_regions]
+    duplicates = sorted({r for r in regions if regions.count(r) > 1})
+    if duplicates:
+        problems.append(f"{where}: DR regions listed more than once: {', '.join(duplicates)}")
+    return problems
+
+
+def resource_violations(
+    policy: Policy, *, resource_arn: str, source_region: str, encrypted: bool
+) -> list[str]:
+    """Rules that depend on the resource a policy is applied to."""
+    problems: list[str] = []
+    for target in policy.dr_regions:
+        if target.region == source_region:
+            problems.append(
+                f"{resource_arn}: DR region {target.region} is the source region; a copy there "
+                "does not survive a regional outage"
+            )
+        if encrypted and not target.kms_key_id:
+            problems.append(
+                f"{resource_arn}: the source is encrypted but policy {policy.name!r} names no "
+                f"KMS key for DR region {target.region} (set drRegions[].kmsKeyId)"
+            )
+    return problems

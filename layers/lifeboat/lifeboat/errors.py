@@ -1,0 +1,68 @@
+"""Lifeboat's exception types.
+
+The class name of each exception is the error name Step Functions sees (Lambda reports it as
+``errorType``), and ``Retry``/``Catch`` blocks in ``statemachines/*.asl.json`` match on it.
+Renaming a class is therefore a breaking change to every deployed workflow.
+"""
+
+from __future__ import annotations
+
+
+class LifeboatError(Exception):
+    """Root of every error Lifeboat raises on purpose."""
+
+
+class InvalidInput(LifeboatError):
+    """An event or request failed validation; nothing was changed in AWS."""
+
+
+class ConfigError(LifeboatError):
+    """The policy configuration document is missing or invalid."""
+
+
+class PolicyViolation(LifeboatError):
+    """A policy breaks the environment rules (e.g. backups disabled in prod)."""
+
+
+class ResourceNotFound(LifeboatError):
+    """The protected resource no longer exists."""
+
+
+class ResourceNotReady(LifeboatError):
+    """The resource or recovery point is busy (creating, copying, modifying); retry later."""
+
+
+class RecoveryPointNotFound(LifeboatError):
+    """No recovery point with that id exists in that region."""
+
+
+class RecoveryPointConflict(LifeboatError):
+    """A snapshot with our deterministic id exists but was not made by Lifeboat."""
+
+
+class SnapshotQuotaExceeded(LifeboatError):
+    """A snapshot or concurrent-copy quota is exhausted; schedule around it, do not page."""
+
+
+class KmsKeyNotUsable(LifeboatError):
+    """A KMS key is missing, disabled, pending deletion, or in the wrong region."""
+
+
+class ValidationFailed(LifeboatError):
+    """A recovery point exists but does not meet the level-1 validation rules."""
+
+
+class OperationNotFound(LifeboatError):
+    """The state table has no operation with that id."""
+
+
+class IllegalStatusTransition(LifeboatError):
+    """An operation's status would move backwards or skip the status graph."""
+
+
+class TransientAwsError(LifeboatError):
+    """Throttling or a 5xx from AWS that survived the SDK's own retries."""
+
+
+class UnsupportedOperation(LifeboatError):
+    """The resource plugin does not implement this operation."""

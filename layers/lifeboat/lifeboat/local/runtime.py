@@ -1,0 +1,279 @@
+"""An emulated AWS account that runs Lifeboat's real workflows in-process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from unittest import mock
+
+import boto3
+
+from lifeboat.aws.clients import default_clients
+from lifeboat.local.lambda_emulation import LambdaEmulator
+from lifeboat.local.moto_patches import patched_moto
+from lifeboat.local.template import FunctionSpec, Template, load_template
+from lifeboat.service.deps import deps_from_env
+
+ACCOUNT_ID = "123456789012"
+STACK = "lifeboat-local"
+CONFIG_PARAMETER = "/lifeboat/local/config"
+DEFAULT_TIME_SCALE = 0.001
+
+
+class UnresolvedPlaceholder(ValueError):
+    """A state machine still holds a ``${...}`` after substitution."""
+
+
+def render_definition(text: str, substitutions: dict[str, str]) -> str:
+    """Fill DefinitionSubstitutions; any ``${`` left over is an error, never shipped."""
+    for key, value in substitutions.items():
+        text = text.replace("${" + key + "}", value)
+    leftover = sorted(set(re.findall(r"\$\{[^}]*\}", text)))
+    if leftover:
+        raise UnresolvedPlaceholder(f"unresolved placeholders: {', '.join(leftover)}")
+    return text
+
+
+class ApiMeter:
+    """Counts every AWS API call made through the default session, by service and operation."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls[(model.service_model.service_name, model.name)] += 1
+
+
+class LocalCloud:
+    """moto plus our handlers: ``with LocalCloud() as cloud: cloud.start_backup("daily")``."""
+
+    def __init__(
+        self,
+        *,
+        region: str = "us-east-1",
+        time_scale: float = DEFAULT_TIME_SCALE,
+        template: Template | None = None,
+        log_file: Path | None = None,
+    ) -> None:
+        self.region = region
+        self.time_scale = time_scale
+        self.template = template or load_template()
+        self.log_file = log_file or self.template.root / ".lifeboat" / "local.log"
+        self.meter = ApiMeter()
+        self._stack = ExitStack()
+        self.state_machines: dict[str, str] = {}
+        self.table_name = f"{STACK}-state"
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        from moto import mock_aws
+
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self._stack.enter_context(mock.patch.dict(os.environ, self._environment()))
+        self._stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        self._stack.enter_context(patched_moto(self.time_scale))
+        self._stack.callback(self._reset_caches)
+        self._reset_caches()
+        from lifeboat.observability import send_logs_to
+
+        self._stack.enter_context(send_logs_to(self.log_file))
+        self._stack.enter_context(_moto_logs_to(self.log_file))
+        self.lambdas = LambdaEmulator(self._function_specs())
+        events = boto3._get_default_session().events  # the session moto's tasks use too
+        events.register("before-call.lambda.Invoke", self.lambdas.before_call)
+        events.register("before-call", self.meter)
+        self._stack.callback(events.unregister, "before-call.lambda.Invoke", self.lambdas.before_call)
+        self._stack.callback(events.unregister, "before-call", self.meter)
+        self._create_state_table()
+        self._create_failure_topic()
+        for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
+            self._create_state_machine(logical_id)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stack.close()
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "STATE_TABLE_NAME": self.table_name,
+            "LIFEBOAT_CONFIG_PARAMETER": CONFIG_PARAMETER,
+            "LIFEBOAT_ENVIRONMENT": "local",
+            "POWERTOOLS_SERVICE_NAME": "lifeboat",
+            "POWERTOOLS_METRICS_NAMESPACE": "Lifeboat",
+            # EMF lines would interleave with the demo's output; Lambda publishes them on AWS.
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+
+    @staticmethod
+    def _reset_caches() -> None:
+        default_clients.clear()
+        deps_from_env.cache_clear()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return default_clients(service, region or self.region)
+
+    def function_arn(self, logical_id: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{STACK}-{logical_id}"
+
+    def _function_specs(self) -> dict[str, FunctionSpec]:
+        return {self.function_arn(k): spec for k, spec in self.template.functions().items()}
+
+    # --- resources the template defines ------------------------------------------------
+    def _create_state_table(self) -> None:
+        """Create the table from template.yaml's StateTable properties (the same definition)."""
+        props = self.template.table_properties()
+        key = self.client("kms").create_key(Description="lifeboat local state table key")["KeyMetadata"]
+        sse = props["SSESpecification"]
+        ddb = self.client("dynamodb")
+        ddb.create_table(
+            TableName=self.table_name,
+            AttributeDefinitions=props["AttributeDefinitions"],
+            KeySchema=props["KeySchema"],
+            GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
+            BillingMode=props["BillingMode"],
+            StreamSpecification={"StreamEnabled": True, **props["StreamSpecification"]},
+            SSESpecification={"Enabled": sse["SSEEnabled"], "SSEType": sse["SSEType"], "KMSMasterKeyId": key["Arn"]},
+        )
+        ddb.update_time_to_live(TableName=self.table_name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+        ddb.update_continuous_backups(
+            TableName=self.table_name,
+            PointInTimeRecoverySpecification=props["PointInTimeRecoverySpecification"],
+        )
+
+    def _create_failure_topic(self) -> None:
+        self.failure_topic_arn = self.client("sns").create_topic(Name=f"{STACK}-failures")["TopicArn"]
+        sqs = self.client("sqs")
+        self._inbox_url = sqs.create_queue(QueueName=f"{STACK}-failure-inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.client("sns").subscribe(TopicArn=self.failure_topic_arn, Protocol="sqs", Endpoint=inbox_arn)
+
+    def _resolve(self, value: Any) -> str:
+        """The local value of a DefinitionSubstitution (a !GetAtt or !Ref in the template)."""
+        if isinstance(value, str):
+            return value
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            if logical_id in self.template.of_type("AWS::Serverless::Function") and attribute == "Arn":
+                return self.function_arn(logical_id)
+            if logical_id == "StateTable" and attribute == "Arn":
+                return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.table_name}"
+        if value.get("Ref") == "FailureTopic":
+            return self.failure_topic_arn
+        raise UnresolvedPlaceholder(f"local mode cannot resolve substitution {value!r}")
+
+    def _create_state_machine(self, logical_id: str) -> None:
+        text, substitutions = self.template.state_machine(logical_id)
+        definition = render_definition(text, {k: self._resolve(v) for k, v in substitutions.items()})
+        created = self.client("stepfunctions").create_state_machine(
+            name=f"{STACK}-{logical_id}",
+            definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-{logical_id}",
+        )
+        self.state_machines[logical_id] = created["stateMachineArn"]
+
+    # --- configuration and triggers --------------------------------------------------------
+    def put_config(self, document: dict[str, Any]) -> None:
+        """Store the policy config where the handlers read it (SSM), replacing any previous one."""
+        self.client("ssm").put_parameter(
+            Name=CONFIG_PARAMETER, Value=json.dumps(document), Type="String", Overwrite=True
+        )
+        self._reset_caches()
+
+    def start_execution(self, logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
+        request: dict[str, Any] = {"stateMachineArn": self.state_machines[logical_id], "input": json.dumps(payload)}
+        if name:
+            request["name"] = name
+        return str(self.client("stepfunctions").start_execution(**request)["executionArn"])
+
+    def start_backup(
+        self, tier: str, scheduled_at: datetime | None = None, resources: list[str] | None = None
+    ) -> str:
+        payload: dict[str, Any] = {"tier": tier, "trigger": "manual"}
+        if scheduled_at is not None:
+            payload["scheduledAt"] = scheduled_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if resources is not None:
+            payload["resources"] = resources
+        return self.start_execution("BackupStateMachine", payload)
+
+    def deliver_schedule(self, rule_logical_id: str, at: datetime) -> str:
+        """Do what EventBridge does when a schedule rule fires (moto never fires them)."""
+        rule = self.template.schedule_rules()[rule_logical_id]
+        target = rule["Targets"][0]
+        event_time = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {"version": "0", "id": f"local-{rule_logical_id}-{event_time}", "detail-type": "Scheduled Event",
+                 "source": "aws.events", "account": ACCOUNT_ID, "time": event_time, "region": self.region,
+                 "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_logical_id}"], "detail": {}}
+        payload = _apply_input_transformer(target["InputTransformer"], event)
+        machine = target["Arn"]["Ref"] if isinstance(target["Arn"], dict) else target["Arn"]
+        return self.start_execution(machine, payload)
+
+    def wait(self, execution_arn: str, timeout: float = 300.0) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return dict(described)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still RUNNING after {timeout}s")
+            time.sleep(0.05)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """SNS messages published to the failure topic so far (drains the local inbox)."""
+        sqs, found = self.client("sqs"), []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._inbox_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._inbox_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def operations(self) -> list[dict[str, Any]]:
+        """Every item of the state table (local inspection; the workflow itself never scans)."""
+        from lifeboat.state.store import _from_item
+
+        pages = self.client("dynamodb").get_paginator("scan").paginate(TableName=self.table_name)
+        return [_from_item(item) for page in pages for item in page["Items"]]
+
+
+@contextmanager
+def _moto_logs_to(path: Path) -> Iterator[None]:
+    """moto logs every caught workflow error at ERROR; keep that in the log file, not the terminal."""
+    moto_logger = logging.getLogger("moto")
+    handler = logging.FileHandler(path)
+    saved = (moto_logger.handlers[:], moto_logger.propagate)
+    moto_logger.handlers, moto_logger.propagate = [handler], False
+    try:
+        yield
+    finally:
+        moto_logger.handlers, moto_logger.propagate = saved
+        handler.close()
+
+
+def _apply_input_transformer(transformer: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge InputTransformer for the simple ``$.field`` paths our rules use."""
+    template = transformer["InputTemplate"]
+    for name, path in transformer.get("InputPathsMap", {}).items():
+        value = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        template = template.replace(f"<{name}>", str(value))
+    return dict(json.loads(template))

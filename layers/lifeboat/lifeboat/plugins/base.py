@@ -1,0 +1,140 @@
+"""The resource plugin base class: it owns the flow, backends implement small primitives.
+
+A backend says how to create, describe, copy and delete one recovery point of its resource
+type and how to find protected resources. The base class turns those primitives into the
+idempotent operations the workflow needs (an existing recovery point with our id and tags is
+success) and runs level-1 validation.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from lifeboat.aws.clients import ClientProvider
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.recovery import (
+    Check,
+    RecoveryPointFacts,
+    SourceSpec,
+    is_ours,
+    level1_checks,
+)
+from lifeboat.errors import RecoveryPointConflict
+
+
+class RecoveryPointExists(Exception):
+    """Raised by a backend when the create/copy call reports the id is taken.
+
+    Internal to plugins: the base class decides whether that is success or a conflict.
+    """
+
+
+class QuotaUsage(BaseModel):
+    used: int
+    max: int
+
+    @property
+    def headroom(self) -> int:
+        return self.max - self.used
+
+
+class Outcome(BaseModel):
+    recovery_point_id: str
+    region: str
+    created: bool
+
+
+class ResourcePlugin(ABC):
+    """One resource type (RDS instance, Aurora cluster, ...)."""
+
+    resource_type: ClassVar[str]
+    arn_service: ClassVar[str]
+    arn_kind: ClassVar[str]
+    # Concurrent cross-region copies AWS allows per destination region for this type.
+    max_concurrent_copies: ClassVar[int]
+
+    def __init__(self, clients: ClientProvider) -> None:
+        self.clients = clients
+
+    # --- primitives each backend implements -------------------------------------------
+    @abstractmethod
+    def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
+        """Yield (arn, policy name) for resources in ``region`` tagged with ``tag_key``."""
+
+    @abstractmethod
+    def describe_source(self, ref: ResourceRef) -> SourceSpec:
+        """Current facts of the source; ResourceNotFound if it is gone."""
+
+    @abstractmethod
+    def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
+        """Start creating a recovery point; raise RecoveryPointExists if the id is taken."""
+
+    @abstractmethod
+    def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
+        """Facts of a recovery point; RecoveryPointNotFound if there is none."""
+
+    @abstractmethod
+    def _copy(
+        self,
+        ref: ResourceRef,
+        recovery_point_id: str,
+        target_region: str,
+        kms_key_id: str | None,
+    ) -> None:
+        """Start a cross-region copy under the same id; raise RecoveryPointExists if taken."""
+
+    @abstractmethod
+    def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
+        """Delete one recovery point; RecoveryPointNotFound if there is none."""
+
+    @abstractmethod
+    def snapshot_quota(self, region: str) -> QuotaUsage | None:
+        """Manual snapshot quota usage in ``region``, or None if the type has no such quota."""
+
+    # --- the flow, owned here ------------------------------------------------------------
+    def create_recovery_point(
+        self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]
+    ) -> Outcome:
+        try:
+            self._create(ref, recovery_point_id, tags)
+        except RecoveryPointExists:
+            self._ensure_ours(ref.region, recovery_point_id)
+            return Outcome(recovery_point_id=recovery_point_id, region=ref.region, created=False)
+        return Outcome(recovery_point_id=recovery_point_id, region=ref.region, created=True)
+
+    def copy_recovery_point(
+        self, ref: ResourceRef, recovery_point_id: str, target_region: str, kms_key_id: str | None
+    ) -> Outcome:
+        try:
+            self._copy(ref, recovery_point_id, target_region, kms_key_id)
+        except RecoveryPointExists:
+            self._ensure_ours(target_region, recovery_point_id)
+            return Outcome(recovery_point_id=recovery_point_id, region=target_region, created=False)
+        return Outcome(recovery_point_id=recovery_point_id, region=target_region, created=True)
+
+    def validate(
+        self,
+        region: str,
+        recovery_point_id: str,
+        source: SourceSpec,
+        *,
+        expected_kms_key_id: str | None,
+        expected_tags: dict[str, str],
+    ) -> tuple[RecoveryPointFacts, list[Check]]:
+        facts = self.describe_recovery_point(region, recovery_point_id)
+        checks = level1_checks(
+            facts, source, expected_kms_key_id=expected_kms_key_id, expected_tags=expected_tags
+        )
+        return facts, checks
+
+    def _ensure_ours(self, region: str, recovery_point_id: str) -> None:
+        facts = self.describe_recovery_point(region, recovery_point_id)
+        if not is_ours(facts.tags, recovery_point_id):
+            raise RecoveryPointConflict(
+                f"{facts.arn} exists but does not carry Lifeboat's tags; refusing to treat it "
+                "as our recovery point"
+            )

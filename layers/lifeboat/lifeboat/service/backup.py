@@ -1,0 +1,321 @@
+"""The backup workflow's steps. Each is idempotent: re-running one with the same input changes
+nothing that the first run did not already change."""
+
+from __future__ import annotations
+
+from lifeboat.aws.kms import resolve_usable_key
+from lifeboat.contracts import (
+    Notification,
+    OutcomeRequest,
+    OutcomeResult,
+    Plan,
+    PlannedResource,
+    PlanRequest,
+    Preflight,
+    RecoveryPointResult,
+    ResourceTask,
+    SkippedResource,
+    StepRequest,
+    ValidationResult,
+)
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.config import PolicyConfig
+from lifeboat.domain.ids import (
+    backup_operation_id,
+    copy_operation_id,
+    normalise_time,
+    recovery_point_id,
+    run_id,
+)
+from lifeboat.domain.operations import Operation, OperationStatus, OperationType
+from lifeboat.domain.policy import DrTarget, Policy, resource_violations
+from lifeboat.domain.recovery import recovery_point_tags
+from lifeboat.errors import (
+    PolicyViolation,
+    ResourceNotReady,
+    SnapshotQuotaExceeded,
+    ValidationFailed,
+)
+from lifeboat.observability import MetricUnit, logger, metrics
+from lifeboat.plugins import REGISTRY, plugin_for
+from lifeboat.service.deps import Deps
+
+# Operation records outlive their recovery point by this margin, so evidence of a backup is
+# still in the table when an auditor asks about the last day of its retention.
+EVIDENCE_MARGIN_DAYS = 30
+# Transitional states: polling again later may see the recovery point become available.
+_IN_PROGRESS = frozenset({"creating", "copying", "pending", "backing-up"})
+MIN_SNAPSHOT_HEADROOM = 1
+
+
+def plan(request: PlanRequest, deps: Deps) -> Plan:
+    """Expand a run into its protected resources; every left-out resource says why."""
+    config = deps.config()
+    tier = request.request.tier
+    scheduled_at = normalise_time(request.request.scheduled_at or request.execution_start_time)
+    candidates = _protected_resources(config, deps)
+    if request.request.resources is not None:
+        wanted = set(request.request.resources)
+        skipped = [
+            SkippedResource(arn=arn, reason="not protected by any Lifeboat policy")
+            for arn in sorted(wanted - set(candidates))
+        ]
+        candidates = {arn: name for arn, name in candidates.items() if arn in wanted}
+    else:
+        skipped = []
+    planned: list[PlannedResource] = []
+    for arn, name in sorted(candidates.items()):
+        reason = _skip_reason(config, name, tier)
+        if reason:
+            skipped.append(SkippedResource(arn=arn, reason=reason))
+        else:
+            planned.append(PlannedResource(arn=arn, policy=name))
+    result = Plan(
+        run_id=run_id(tier, scheduled_at),
+        tier=tier,
+        scheduled_at=scheduled_at,
+        resources=planned,
+        skipped=skipped,
+    )
+    metrics.add_metric(name="ResourcesPlanned", unit=MetricUnit.Count, value=len(planned))
+    logger.info("planned run", extra={"run_id": result.run_id, "planned": len(planned), "skipped": len(skipped)})
+    return result
+
+
+def _protected_resources(config: PolicyConfig, deps: Deps) -> dict[str, str]:
+    """ARN -> policy name: resources listed in the config, then those found by tag."""
+    found = {listed.arn: listed.policy for listed in config.resources}
+    for plugin_class in REGISTRY.values():
+        for arn, policy in plugin_class(deps.clients).discover(deps.region, config.tag_key):
+            found.setdefault(arn, policy)
+    return found
+
+
+def _skip_reason(config: PolicyConfig, policy_name: str, tier: str) -> str | None:
+    policy = config.policies.get(policy_name)
+    if policy is None:
+        return f"tagged with unknown policy {policy_name!r}"
+    if not policy.backups_enabled:
+        return f"backups are disabled by policy {policy_name!r} ({policy.environment.value})"
+    if policy.retention_for(tier) is None:  # type: ignore[arg-type]
+        return f"policy {policy_name!r} has no {tier} tier"
+    return None
+
+
+def _retain_days(policy: Policy, task: ResourceTask) -> int:
+    return (policy.retention_for(task.tier) or 0) + EVIDENCE_MARGIN_DAYS
+
+
+def preflight(task: ResourceTask, deps: Deps) -> Preflight:
+    """Open the backup operation and check everything a backup needs before mutating anything."""
+    ref = ResourceRef.parse(task.resource.arn)
+    policy = deps.config().policy(task.resource.policy)
+    point = recovery_point_id(ref.arn, task.tier, task.scheduled_at)
+    operation, created = deps.store.open(
+        operation_id=backup_operation_id(point),
+        type=OperationType.BACKUP,
+        resource_arn=ref.arn,
+        region=ref.region,
+        retain_days=_retain_days(policy, task),
+        recovery_point_id=point,
+        run_id=task.run_id,
+        tier=task.tier.value,
+        policy=policy.name,
+        detail="preflight",
+    )
+    if operation.status.terminal:
+        logger.info("backup already recorded", extra={"operation_id": operation.operation_id, "status": operation.status})
+        return Preflight(
+            operation_id=operation.operation_id,
+            recovery_point_id=point,
+            already_recorded=operation.status,
+        )
+    plugin = plugin_for(ref, deps.clients)
+    source = plugin.describe_source(ref)
+    if source.status != "available":
+        raise ResourceNotReady(f"{ref.arn} is {source.status}, not available")
+    problems = resource_violations(
+        policy, resource_arn=ref.arn, source_region=ref.region, encrypted=source.encrypted
+    )
+    if problems:
+        raise PolicyViolation("; ".join(problems))
+    targets = [_usable_target(deps, target, source.encrypted) for target in policy.dr_regions]
+    quota = plugin.snapshot_quota(ref.region)
+    if quota is not None and quota.headroom < MIN_SNAPSHOT_HEADROOM:
+        raise SnapshotQuotaExceeded(
+            f"manual snapshot quota in {ref.region} is used up ({quota.used}/{quota.max}); "
+            "delete expired recovery points or raise the quota"
+        )
+    return Preflight(
+        operation_id=operation.operation_id,
+        recovery_point_id=point,
+        source=source,
+        targets=targets,
+        snapshot_quota_headroom=quota.headroom if quota else None,
+    )
+
+
+def _usable_target(deps: Deps, target: DrTarget, encrypted: bool) -> DrTarget:
+    """Copies of encrypted sources are re-encrypted with the region's key: resolve it to an ARN."""
+    if not encrypted or target.kms_key_id is None:
+        return DrTarget(region=target.region)
+    return DrTarget(
+        region=target.region,
+        kms_key_id=resolve_usable_key(deps.clients, target.region, target.kms_key_id),
+    )
+
+
+def _tags(step: StepRequest, point: str) -> dict[str, str]:
+    return recovery_point_tags(
+        resource_arn=step.resource.arn,
+        recovery_point_id=point,
+        tier=step.tier.value,
+        policy=step.resource.policy,
+        scheduled_at=step.scheduled_at,
+    )
+
+
+def take_snapshot(step: StepRequest, deps: Deps) -> RecoveryPointResult:
+    ref = ResourceRef.parse(step.resource.arn)
+    point = step.preflight.recovery_point_id
+    outcome = plugin_for(ref, deps.clients).create_recovery_point(ref, point, _tags(step, point))
+    deps.store.transition(
+        step.preflight.operation_id,
+        OperationStatus.RUNNING,
+        detail=f"snapshot {point} {'started' if outcome.created else 'already existed'}",
+    )
+    metrics.add_metric(name="SnapshotsStarted", unit=MetricUnit.Count, value=int(outcome.created))
+    return RecoveryPointResult(**outcome.model_dump())
+
+
+def validate(step: StepRequest, deps: Deps) -> ValidationResult:
+    """Level-1 validation of the source-region point, or of one DR copy when ``target`` is set."""
+    ref = ResourceRef.parse(step.resource.arn)
+    point = step.preflight.recovery_point_id
+    region = step.target.region if step.target else ref.region
+    expected_key = step.target.kms_key_id if step.target else step.source.kms_key_id
+    facts, checks = plugin_for(ref, deps.clients).validate(
+        region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
+    )
+    if not facts.ready and facts.status in _IN_PROGRESS:
+        raise ResourceNotReady(f"{point} in {region} is {facts.status}")
+    result = ValidationResult(
+        recovery_point_id=point,
+        region=region,
+        kms_key_id=facts.kms_key_id,
+        valid=all(c.passed for c in checks),
+        checks=checks,
+    )
+    evidence = {f"validation_{region}": result.model_dump(mode="json", by_alias=True)}
+    operation_id = copy_operation_id(point, region) if step.target else step.preflight.operation_id
+    if not result.valid:
+        deps.store.record_details(operation_id, evidence)
+        failed = ", ".join(f"{c.name} (expected {c.expected}, got {c.actual})" for c in checks if not c.passed)
+        raise ValidationFailed(f"{point} in {region} failed validation: {failed}")
+    if step.target:
+        deps.store.transition(operation_id, OperationStatus.SUCCEEDED, detail="copy validated", details=evidence)
+    else:
+        deps.store.record_details(operation_id, evidence)
+    return result
+
+
+def replicate(step: StepRequest, deps: Deps) -> RecoveryPointResult:
+    """Start (or find) the copy of the recovery point in one DR region."""
+    if step.target is None:
+        raise ValueError("replicate needs a target region")
+    ref = ResourceRef.parse(step.resource.arn)
+    point = step.preflight.recovery_point_id
+    key = step.target.kms_key_id if step.source.encrypted else None
+    outcome = plugin_for(ref, deps.clients).copy_recovery_point(ref, point, step.target.region, key)
+    policy = deps.config().policy(step.resource.policy)
+    deps.store.open(
+        operation_id=copy_operation_id(point, step.target.region),
+        type=OperationType.COPY,
+        resource_arn=ref.arn,
+        region=step.target.region,
+        status=OperationStatus.RUNNING,
+        retain_days=_retain_days(policy, step),
+        recovery_point_id=point,
+        run_id=step.run_id,
+        tier=step.tier.value,
+        policy=policy.name,
+        detail=f"copy from {ref.region} {'started' if outcome.created else 'already existed'}"
+        + (f" under {key}" if key else ""),
+        details={"kmsKeyId": key, "sourceRegion": ref.region},
+    )
+    return RecoveryPointResult(**outcome.model_dump())
+
+
+def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
+    """Record SUCCEEDED, or FAILED with the error and cause, and word the failure for people."""
+    state = request.state
+    point = recovery_point_id(state.resource.arn, state.tier, state.scheduled_at)
+    operation_id = backup_operation_id(point)
+    if request.outcome is OperationStatus.SUCCEEDED:
+        operation = deps.store.transition(operation_id, OperationStatus.SUCCEEDED, detail="backup complete")
+        metrics.add_metric(name="BackupSucceeded", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="BackupDuration", unit=MetricUnit.Seconds, value=_duration(operation)
+        )
+        return OutcomeResult(operation_id=operation_id, status=operation.status)
+    error = state.error.error if state.error else "Unknown"
+    cause = state.error.cause if state.error else None
+    existing = deps.store.get(operation_id)
+    if existing is None:
+        deps.store.open(
+            operation_id=operation_id,
+            type=OperationType.BACKUP,
+            resource_arn=state.resource.arn,
+            region=ResourceRef.parse(state.resource.arn).region,
+            status=OperationStatus.FAILED,
+            retain_days=EVIDENCE_MARGIN_DAYS * 3,
+            recovery_point_id=point,
+            run_id=state.run_id,
+            tier=state.tier.value,
+            policy=state.resource.policy,
+            error=error,
+            cause=cause,
+            detail="failed before the backup started",
+        )
+    else:
+        deps.store.transition(operation_id, OperationStatus.FAILED, error=error, cause=cause, detail="backup failed")
+    _fail_open_copies(deps, state.preflight, point, error)
+    metrics.add_metric(name="BackupFailed", unit=MetricUnit.Count, value=1)
+    return OutcomeResult(
+        operation_id=operation_id,
+        status=OperationStatus.FAILED,
+        notification=_failure_notification(state.resource, state.tier.value, state.run_id, point, error, cause),
+    )
+
+
+def _fail_open_copies(deps: Deps, preflight: Preflight | None, point: str, error: str) -> None:
+    for target in preflight.targets if preflight else []:
+        copy = deps.store.get(copy_operation_id(point, target.region))
+        if copy is not None and not copy.status.terminal:
+            deps.store.transition(
+                copy.operation_id, OperationStatus.FAILED, error=error, detail="backup failed"
+            )
+
+
+def _duration(operation: Operation) -> float:
+    return round((operation.updated_at - operation.created_at).total_seconds(), 3)
+
+
+def _failure_notification(
+    resource: PlannedResource, tier: str, run: str, point: str, error: str, cause: str | None
+) -> Notification:
+    ref = ResourceRef.parse(resource.arn)
+    return Notification(
+        subject=f"Lifeboat: {tier} backup FAILED for {ref.name} ({ref.region})"[:100],
+        message="\n".join(
+            [
+                f"The {tier} backup of {resource.arn} failed.",
+                f"Error: {error}",
+                f"Cause: {cause or 'not given'}",
+                f"Policy: {resource.policy}    Run: {run}",
+                f"Recovery point: {point}",
+                f"State table operation: {backup_operation_id(point)}",
+                "The resource has NO new recovery point from this run; its RPO clock keeps running.",
+            ]
+        ),
+    )
