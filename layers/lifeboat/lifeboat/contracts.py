@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from pydantic import ConfigDict, Field, field_validator
@@ -114,6 +115,15 @@ class StepError(CamelModel):
 
     error: str = Field(alias="Error")
     cause: str | None = Field(default=None, alias="Cause")
+
+    @property
+    def message(self) -> str | None:
+        """The human part of the cause: a Lambda error's Cause is JSON holding errorMessage."""
+        try:
+            parsed = json.loads(self.cause or "")
+        except json.JSONDecodeError:
+            return self.cause
+        return str(parsed.get("errorMessage", self.cause)) if isinstance(parsed, dict) else self.cause
 
 
 class OutcomeState(ResourceTask):

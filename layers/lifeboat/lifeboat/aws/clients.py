@@ -31,7 +31,7 @@ class Clients:
             if key not in self._cache:
                 # The default session is used when none is given, so process-wide event hooks
                 # (local mode's Lambda emulation, API call metering) see every call.
-                factory = self._session.client if self._session else boto3.client
+                factory: Any = self._session.client if self._session else boto3.client
                 self._cache[key] = factory(service, region_name=region, config=RETRY_CONFIG)
             return self._cache[key]
 

@@ -64,8 +64,7 @@ def parse_config(document: dict[str, Any]) -> PolicyConfig:
         config = PolicyConfig.model_validate(document)
     except ValidationError as exc:
         lines = [
-            f"{'.'.join(str(p) for p in err['loc']) or '<document>'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or '<document>'}: {err['msg']}" for err in exc.errors()
         ]
         raise ConfigError("invalid Lifeboat config:\n  " + "\n  ".join(lines)) from None
     problems = [p for policy in config.policies.values() for p in policy_violations(policy)]

@@ -31,10 +31,7 @@ def recovery_point_tags(
 
 
 def is_ours(tags: dict[str, str], recovery_point_id: str) -> bool:
-    return (
-        tags.get(MANAGED_BY_TAG) == MANAGED_BY_VALUE
-        and tags.get(RECOVERY_POINT_TAG) == recovery_point_id
-    )
+    return tags.get(MANAGED_BY_TAG) == MANAGED_BY_VALUE and tags.get(RECOVERY_POINT_TAG) == recovery_point_id
 
 
 class SourceSpec(CamelModel):
@@ -107,7 +104,7 @@ def level1_checks(
         Check(
             name="lifeboat_tags",
             expected=sorted(expected_tags),
-            actual=missing_tags and f"missing or wrong: {', '.join(missing_tags)}" or "present",
+            actual=(missing_tags and f"missing or wrong: {', '.join(missing_tags)}") or "present",
             passed=not missing_tags,
         ),
     ]

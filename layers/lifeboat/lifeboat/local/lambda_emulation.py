@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.response import StreamingBody
 
 from lifeboat.local.template import FunctionSpec
@@ -96,4 +97,4 @@ class LambdaEmulator:
         parsed: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": _body(payload)}
         if failed:
             parsed["FunctionError"] = "Unhandled"
-        return AWSResponse(params.get("url", ""), 200, {}, None), parsed
+        return AWSResponse(params.get("url", ""), 200, HTTPHeaders(), None), parsed

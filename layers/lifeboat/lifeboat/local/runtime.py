@@ -23,6 +23,7 @@ from lifeboat.local.lambda_emulation import LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
 from lifeboat.local.template import FunctionSpec, Template, load_template
 from lifeboat.service.deps import deps_from_env
+from lifeboat.state.store import StateStore, from_item
 
 ACCOUNT_ID = "123456789012"
 STACK = "lifeboat-local"
@@ -89,7 +90,7 @@ class LocalCloud:
         self._stack.enter_context(send_logs_to(self.log_file))
         self._stack.enter_context(_moto_logs_to(self.log_file))
         self.lambdas = LambdaEmulator(self._function_specs())
-        events = boto3._get_default_session().events  # the session moto's tasks use too
+        events: Any = boto3._get_default_session().events  # the session moto's tasks use too
         events.register("before-call.lambda.Invoke", self.lambdas.before_call)
         events.register("before-call", self.meter)
         self._stack.callback(events.unregister, "before-call.lambda.Invoke", self.lambdas.before_call)
@@ -149,19 +150,27 @@ class LocalCloud:
             GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
             BillingMode=props["BillingMode"],
             StreamSpecification={"StreamEnabled": True, **props["StreamSpecification"]},
-            SSESpecification={"Enabled": sse["SSEEnabled"], "SSEType": sse["SSEType"], "KMSMasterKeyId": key["Arn"]},
+            SSESpecification={
+                "Enabled": sse["SSEEnabled"],
+                "SSEType": sse["SSEType"],
+                "KMSMasterKeyId": key["Arn"],
+            },
         )
-        ddb.update_time_to_live(TableName=self.table_name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+        ddb.update_time_to_live(
+            TableName=self.table_name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
+        )
         ddb.update_continuous_backups(
             TableName=self.table_name,
             PointInTimeRecoverySpecification=props["PointInTimeRecoverySpecification"],
         )
 
     def _create_failure_topic(self) -> None:
-        self.failure_topic_arn = self.client("sns").create_topic(Name=f"{STACK}-failures")["TopicArn"]
+        self.failure_topic_arn: str = self.client("sns").create_topic(Name=f"{STACK}-failures")["TopicArn"]
         sqs = self.client("sqs")
         self._inbox_url = sqs.create_queue(QueueName=f"{STACK}-failure-inbox")["QueueUrl"]
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         self.client("sns").subscribe(TopicArn=self.failure_topic_arn, Protocol="sqs", Endpoint=inbox_arn)
 
     def _resolve(self, value: Any) -> str:
@@ -186,7 +195,7 @@ class LocalCloud:
             definition=definition,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-{logical_id}",
         )
-        self.state_machines[logical_id] = created["stateMachineArn"]
+        self.state_machines[logical_id] = str(created["stateMachineArn"])
 
     # --- configuration and triggers --------------------------------------------------------
     def put_config(self, document: dict[str, Any]) -> None:
@@ -197,7 +206,10 @@ class LocalCloud:
         self._reset_caches()
 
     def start_execution(self, logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
-        request: dict[str, Any] = {"stateMachineArn": self.state_machines[logical_id], "input": json.dumps(payload)}
+        request: dict[str, Any] = {
+            "stateMachineArn": self.state_machines[logical_id],
+            "input": json.dumps(payload),
+        }
         if name:
             request["name"] = name
         return str(self.client("stepfunctions").start_execution(**request)["executionArn"])
@@ -217,9 +229,17 @@ class LocalCloud:
         rule = self.template.schedule_rules()[rule_logical_id]
         target = rule["Targets"][0]
         event_time = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {"version": "0", "id": f"local-{rule_logical_id}-{event_time}", "detail-type": "Scheduled Event",
-                 "source": "aws.events", "account": ACCOUNT_ID, "time": event_time, "region": self.region,
-                 "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_logical_id}"], "detail": {}}
+        event = {
+            "version": "0",
+            "id": f"local-{rule_logical_id}-{event_time}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": event_time,
+            "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_logical_id}"],
+            "detail": {},
+        }
         payload = _apply_input_transformer(target["InputTransformer"], event)
         machine = target["Arn"]["Ref"] if isinstance(target["Arn"], dict) else target["Arn"]
         return self.start_execution(machine, payload)
@@ -237,7 +257,7 @@ class LocalCloud:
 
     def notifications(self) -> list[dict[str, Any]]:
         """SNS messages published to the failure topic so far (drains the local inbox)."""
-        sqs, found = self.client("sqs"), []
+        sqs, found = self.client("sqs"), list[dict[str, Any]]()
         while True:
             batch = sqs.receive_message(QueueUrl=self._inbox_url, MaxNumberOfMessages=10).get("Messages", [])
             if not batch:
@@ -246,12 +266,13 @@ class LocalCloud:
                 found.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self._inbox_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def store(self) -> StateStore:
+        return StateStore(self.table_name, self.client("dynamodb"))
+
     def operations(self) -> list[dict[str, Any]]:
         """Every item of the state table (local inspection; the workflow itself never scans)."""
-        from lifeboat.state.store import _from_item
-
         pages = self.client("dynamodb").get_paginator("scan").paginate(TableName=self.table_name)
-        return [_from_item(item) for page in pages for item in page["Items"]]
+        return [from_item(item) for page in pages for item in page["Items"]]
 
 
 @contextmanager

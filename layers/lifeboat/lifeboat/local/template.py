@@ -37,7 +37,11 @@ def project_root() -> Path:
     """The checkout holding template.yaml: $LIFEBOAT_PROJECT_ROOT, the cwd, or above this file."""
     candidates = [os.environ.get(PROJECT_ROOT_ENV), Path.cwd(), *Path(__file__).resolve().parents]
     for candidate in candidates:
-        if candidate and (Path(candidate) / "template.yaml").is_file() and (Path(candidate) / "statemachines").is_dir():
+        if (
+            candidate
+            and (Path(candidate) / "template.yaml").is_file()
+            and (Path(candidate) / "statemachines").is_dir()
+        ):
             return Path(candidate)
     raise FileNotFoundError(
         f"template.yaml not found; run from the Lifeboat checkout or set {PROJECT_ROOT_ENV}"
@@ -66,9 +70,7 @@ class Template:
         for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
             props = resource["Properties"]
             module, attribute = props["Handler"].rsplit(".", 1)
-            specs[logical_id] = FunctionSpec(
-                logical_id, self.root / props["CodeUri"], module, attribute
-            )
+            specs[logical_id] = FunctionSpec(logical_id, self.root / props["CodeUri"], module, attribute)
         return specs
 
     def state_machine(self, logical_id: str) -> tuple[str, dict[str, Any]]:

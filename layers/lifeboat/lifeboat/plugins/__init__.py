@@ -8,9 +8,7 @@ from lifeboat.errors import UnsupportedOperation
 from lifeboat.plugins.base import ResourcePlugin
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
-REGISTRY: dict[str, type[ResourcePlugin]] = {
-    plugin.resource_type: plugin for plugin in (RdsInstancePlugin,)
-}
+REGISTRY: dict[str, type[ResourcePlugin]] = {plugin.resource_type: plugin for plugin in (RdsInstancePlugin,)}
 
 
 def plugin_class_for(ref: ResourceRef) -> type[ResourcePlugin]:

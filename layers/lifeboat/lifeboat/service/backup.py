@@ -8,6 +8,7 @@ from lifeboat.contracts import (
     Notification,
     OutcomeRequest,
     OutcomeResult,
+    OutcomeState,
     Plan,
     PlannedResource,
     PlanRequest,
@@ -78,7 +79,9 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
         skipped=skipped,
     )
     metrics.add_metric(name="ResourcesPlanned", unit=MetricUnit.Count, value=len(planned))
-    logger.info("planned run", extra={"run_id": result.run_id, "planned": len(planned), "skipped": len(skipped)})
+    logger.info(
+        "planned run", extra={"run_id": result.run_id, "planned": len(planned), "skipped": len(skipped)}
+    )
     return result
 
 
@@ -111,7 +114,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     ref = ResourceRef.parse(task.resource.arn)
     policy = deps.config().policy(task.resource.policy)
     point = recovery_point_id(ref.arn, task.tier, task.scheduled_at)
-    operation, created = deps.store.open(
+    operation, _ = deps.store.open(
         operation_id=backup_operation_id(point),
         type=OperationType.BACKUP,
         resource_arn=ref.arn,
@@ -124,7 +127,10 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         detail="preflight",
     )
     if operation.status.terminal:
-        logger.info("backup already recorded", extra={"operation_id": operation.operation_id, "status": operation.status})
+        logger.info(
+            "backup already recorded",
+            extra={"operation_id": operation.operation_id, "status": operation.status},
+        )
         return Preflight(
             operation_id=operation.operation_id,
             recovery_point_id=point,
@@ -210,10 +216,14 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
     operation_id = copy_operation_id(point, region) if step.target else step.preflight.operation_id
     if not result.valid:
         deps.store.record_details(operation_id, evidence)
-        failed = ", ".join(f"{c.name} (expected {c.expected}, got {c.actual})" for c in checks if not c.passed)
+        failed = ", ".join(
+            f"{c.name} (expected {c.expected}, got {c.actual})" for c in checks if not c.passed
+        )
         raise ValidationFailed(f"{point} in {region} failed validation: {failed}")
     if step.target:
-        deps.store.transition(operation_id, OperationStatus.SUCCEEDED, detail="copy validated", details=evidence)
+        deps.store.transition(
+            operation_id, OperationStatus.SUCCEEDED, detail="copy validated", details=evidence
+        )
     else:
         deps.store.record_details(operation_id, evidence)
     return result
@@ -254,12 +264,10 @@ def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
     if request.outcome is OperationStatus.SUCCEEDED:
         operation = deps.store.transition(operation_id, OperationStatus.SUCCEEDED, detail="backup complete")
         metrics.add_metric(name="BackupSucceeded", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(
-            name="BackupDuration", unit=MetricUnit.Seconds, value=_duration(operation)
-        )
+        metrics.add_metric(name="BackupDuration", unit=MetricUnit.Seconds, value=_duration(operation))
         return OutcomeResult(operation_id=operation_id, status=operation.status)
     error = state.error.error if state.error else "Unknown"
-    cause = state.error.cause if state.error else None
+    cause = state.error.message if state.error else None
     existing = deps.store.get(operation_id)
     if existing is None:
         deps.store.open(
@@ -278,13 +286,15 @@ def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
             detail="failed before the backup started",
         )
     else:
-        deps.store.transition(operation_id, OperationStatus.FAILED, error=error, cause=cause, detail="backup failed")
+        deps.store.transition(
+            operation_id, OperationStatus.FAILED, error=error, cause=cause, detail="backup failed"
+        )
     _fail_open_copies(deps, state.preflight, point, error)
     metrics.add_metric(name="BackupFailed", unit=MetricUnit.Count, value=1)
     return OutcomeResult(
         operation_id=operation_id,
         status=OperationStatus.FAILED,
-        notification=_failure_notification(state.resource, state.tier.value, state.run_id, point, error, cause),
+        notification=_failure_notification(state, point, error, cause),
     )
 
 
@@ -301,9 +311,8 @@ def _duration(operation: Operation) -> float:
     return round((operation.updated_at - operation.created_at).total_seconds(), 3)
 
 
-def _failure_notification(
-    resource: PlannedResource, tier: str, run: str, point: str, error: str, cause: str | None
-) -> Notification:
+def _failure_notification(state: OutcomeState, point: str, error: str, cause: str | None) -> Notification:
+    resource, tier, run = state.resource, state.tier.value, state.run_id
     ref = ResourceRef.parse(resource.arn)
     return Notification(
         subject=f"Lifeboat: {tier} backup FAILED for {ref.name} ({ref.region})"[:100],

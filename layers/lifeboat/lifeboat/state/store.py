@@ -33,12 +33,12 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def _to_item(data: dict[str, Any]) -> dict[str, Any]:
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
     plain = json.loads(json.dumps(data, default=str), parse_float=Decimal)
     return {k: _serializer.serialize(v) for k, v in plain.items() if v is not None}
 
 
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
             return int(value) if value == value.to_integral_value() else float(value)
@@ -67,7 +67,7 @@ class StateStore:
             found = self.client.get_item(
                 TableName=self.table_name, Key={"operationId": {"S": operation_id}}, ConsistentRead=True
             )
-        return Operation.model_validate(_from_item(found["Item"])) if "Item" in found else None
+        return Operation.model_validate(from_item(found["Item"])) if "Item" in found else None
 
     def open(
         self,
@@ -101,7 +101,7 @@ class StateStore:
             with translated({}, f"creating operation {operation_id}"):
                 self.client.put_item(
                     TableName=self.table_name,
-                    Item=_to_item(item),
+                    Item=to_item(item),
                     ConditionExpression="attribute_not_exists(operationId)",
                 )
         except ClientError as exc:
@@ -129,7 +129,12 @@ class StateStore:
         """
         now = _now().isoformat()
         change = {"status": status.value, "at": now, "detail": detail}
-        names = {"#status": "status", "#typeStatus": "typeStatus", "#updatedAt": "updatedAt", "#history": "history"}
+        names = {
+            "#status": "status",
+            "#typeStatus": "typeStatus",
+            "#updatedAt": "updatedAt",
+            "#history": "history",
+        }
         values: dict[str, Any] = {
             ":status": status.value,
             # typeStatus = "<TYPE>#<STATUS>" lets the GSI answer "all FAILED backups".
@@ -160,7 +165,7 @@ class StateStore:
                     UpdateExpression="SET " + ", ".join(assignments),
                     ConditionExpression=f"attribute_exists(operationId) AND ({condition})",
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=_to_item(values),
+                    ExpressionAttributeValues=to_item(values),
                     ReturnValues="ALL_NEW",
                 )
         except ClientError as exc:
@@ -171,7 +176,7 @@ class StateStore:
                 raise OperationNotFound(f"operation {operation_id} does not exist") from None
             check_transition(current.status, status)  # raises unless this repeats the status
             return current
-        return Operation.model_validate(_from_item(updated["Attributes"]))
+        return Operation.model_validate(from_item(updated["Attributes"]))
 
     def record_details(self, operation_id: str, details: dict[str, Any]) -> Operation:
         """Add facts (validation results, copy targets) without changing the status."""
@@ -186,14 +191,14 @@ class StateStore:
                     UpdateExpression="SET " + ", ".join(assignments),
                     ConditionExpression="attribute_exists(operationId)",
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=_to_item(values),
+                    ExpressionAttributeValues=to_item(values),
                     ReturnValues="ALL_NEW",
                 )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise OperationNotFound(f"operation {operation_id} does not exist") from None
             raise
-        return Operation.model_validate(_from_item(updated["Attributes"]))
+        return Operation.model_validate(from_item(updated["Attributes"]))
 
     @staticmethod
     def _detail_assignments(
@@ -209,7 +214,9 @@ class StateStore:
         """Newest first: the operations of one resource (GSI ``byResource``)."""
         return self._query(BY_RESOURCE_INDEX, "resourceArn", resource_arn, limit)
 
-    def by_type_status(self, type: OperationType, status: OperationStatus, *, limit: int = 50) -> list[Operation]:
+    def by_type_status(
+        self, type: OperationType, status: OperationStatus, *, limit: int = 50
+    ) -> list[Operation]:
         """Newest first: e.g. every FAILED backup (GSI ``byTypeStatus``)."""
         return self._query(BY_TYPE_STATUS_INDEX, "typeStatus", f"{type.value}#{status.value}", limit)
 
@@ -224,4 +231,4 @@ class StateStore:
                 ScanIndexForward=False,
                 Limit=limit,
             )
-        return [Operation.model_validate(_from_item(item)) for item in found["Items"]]
+        return [Operation.model_validate(from_item(item)) for item in found["Items"]]

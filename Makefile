@@ -1,0 +1,46 @@
+# Lifeboat developer entry points. Everything installs into .venv from PyPI.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck check bench sam-validate sam-build clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: a real backup cycle of a demo fleet on an emulated AWS account.
+demo: $(STAMP)
+	$(VENV)/bin/lifeboat demo
+
+## The whole suite: unit, functional (moto), state machine (real ASL on moto), template.
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check layers functions
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+check: lint typecheck test
+
+## Orchestration cost and API calls per resource (see bench/README.md).
+bench: $(STAMP)
+	$(PY) bench/backup_cycle.py --resources 20
+	$(PY) bench/cold_import.py
+
+sam-validate: $(STAMP)
+	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+
+sam-build: $(STAMP)
+	$(VENV)/bin/sam build --template template.yaml
+
+clean:
+	rm -rf .aws-sam .lifeboat .pytest_cache .mypy_cache .ruff_cache

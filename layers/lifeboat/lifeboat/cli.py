@@ -1,0 +1,225 @@
+"""The ``lifeboat`` command line: runs workflows locally (moto) or on a deployed stack."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lifeboat.contracts import Plan
+from lifeboat.domain.policy import Tier
+from lifeboat.report import CopyOutcome, ResourceOutcome, run_outcomes
+
+app = typer.Typer(
+    help="Lifeboat: validated backups, cross-region copies and restores for AWS.", no_args_is_help=True
+)
+backup_app = typer.Typer(help="Backup runs.", no_args_is_help=True)
+app.add_typer(backup_app, name="backup")
+console = Console()
+if not console.is_terminal:  # CI logs and pipes: wide enough for the run table
+    console = Console(width=180)
+
+
+@app.command()
+def demo(
+    time_scale: Annotated[float, typer.Option(help="Factor applied to Wait/Retry intervals.")] = 0.001,
+) -> None:
+    """Run a real daily backup cycle of a demo fleet on an emulated AWS account (no AWS needed)."""
+    _run_local(Tier.DAILY, resources=None, time_scale=time_scale, demo=True)
+
+
+@backup_app.command("run")
+def backup_run(
+    tier: Annotated[Tier, typer.Option(help="Retention tier of this run.")] = Tier.DAILY,
+    local: Annotated[bool, typer.Option(help="Run on the emulated account with the demo fleet.")] = False,
+    resource: Annotated[list[str] | None, typer.Option(help="Back up only this ARN (repeatable).")] = None,
+    stack: Annotated[str, typer.Option(help="Deployed stack name.")] = "lifeboat-dev",
+    region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
+) -> None:
+    """Start a backup run now and wait for every resource's outcome."""
+    if local:
+        _run_local(tier, resources=resource, time_scale=0.001, demo=False)
+    else:
+        _run_deployed(tier, resource, stack, region)
+
+
+def _run_local(tier: Tier, *, resources: list[str] | None, time_scale: float, demo: bool) -> None:
+    from lifeboat.local.fleet import seed_demo_fleet
+    from lifeboat.local.runtime import LocalCloud
+
+    started = time.monotonic()
+    with LocalCloud(time_scale=time_scale) as cloud:
+        fleet = seed_demo_fleet(cloud)
+        console.print(
+            f"[bold]Lifeboat local mode[/] - emulated account {cloud.region}, {len(fleet.instances)} RDS "
+            f"instances, DR keys in {', '.join(sorted(fleet.keys))}; logs in {cloud.log_file}"
+        )
+        now = datetime.now(UTC)
+        if demo:
+            execution = cloud.deliver_schedule("DailyBackupSchedule", now)
+            console.print(f"Delivered the daily schedule event of {now:%Y-%m-%d %H:%M}Z")
+        else:
+            execution = cloud.start_backup(tier.value, now, resources)
+        _follow(cloud, execution, fleet.config)
+        described = cloud.wait(execution)
+        code = _finish(described, cloud.store(), time.monotonic() - started)
+        if demo:
+            counts = cloud.lambdas.invocations
+            console.print(
+                f"Lambda invocations served in-process: {sum(counts.values())}  "
+                f"AWS API calls metered: {sum(cloud.meter.calls.values())}"
+            )
+    raise typer.Exit(code)
+
+
+def _follow(cloud: Any, execution: str, config: dict[str, Any]) -> None:
+    """Per-resource progress bars driven by the state table while the execution runs."""
+    regions = {name: len(policy.get("drRegions", [])) for name, policy in config["policies"].items()}
+    bars: dict[str, TaskID] = {}
+    sfn = cloud.client("stepfunctions")
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        while True:
+            running = sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+            items = cloud.operations()
+            copies_done: dict[str, int] = {}
+            for item in items:
+                if item["type"] == "COPY" and item["status"] == "SUCCEEDED":
+                    copies_done[item["recoveryPointId"]] = copies_done.get(item["recoveryPointId"], 0) + 1
+            for item in (i for i in items if i["type"] == "BACKUP"):
+                name = item["resourceArn"].rsplit(":", 1)[-1]
+                total = 4 + regions.get(item.get("policy", ""), 0)
+                if name not in bars:
+                    bars[name] = progress.add_task(name, total=total, step="preflight")
+                done, step = _progress_of(item, copies_done.get(item["recoveryPointId"], 0), total)
+                progress.update(bars[name], completed=done, step=step)
+            if not running:
+                return
+            time.sleep(0.1)
+
+
+def _progress_of(item: dict[str, Any], copies: int, total: int) -> tuple[int, str]:
+    status = item["status"]
+    if status == "SUCCEEDED":
+        return total, "[green]SUCCEEDED"
+    if status == "FAILED":
+        return total, f"[red]FAILED: {item.get('error')}"
+    if status == "PENDING":
+        return 1, "preflight"
+    validated = any(k.startswith("validation_") for k in item.get("details", {}))
+    if not validated:
+        return 2, "snapshot"
+    return 3 + copies, f"copies {copies}/{total - 4}"
+
+
+def _finish(described: dict[str, Any], store: Any, elapsed: float) -> int:
+    if described["status"] != "SUCCEEDED":
+        console.print(
+            f"[red]Backup run {described['status']}[/]: {described.get('error')} {described.get('cause')}"
+        )
+        return 1
+    plan = Plan.model_validate(json.loads(described["output"]))
+    outcomes = run_outcomes(store, plan)
+    console.print(_table(plan, outcomes))
+    for skipped in plan.skipped:
+        console.print(f"  [dim]skipped[/] {skipped.arn.rsplit(':', 1)[-1]}: {skipped.reason}")
+    failed = [o for o in outcomes if o.status != "SUCCEEDED"]
+    for outcome in failed:
+        console.print(f"  [red]{outcome.name}[/]: {outcome.error}: {outcome.cause}")
+    verdict = (
+        "[green]every protected resource SUCCEEDED"
+        if not failed
+        else f"[red]{len(failed)} resource(s) did not succeed"
+    )
+    console.print(f"Run {plan.run_id}: {len(outcomes)} resources, {verdict}[/] in {elapsed:.1f}s")
+    return 0 if not failed and outcomes else 1
+
+
+def _short_key(key: str | None) -> str:
+    return "unencrypted" if not key else "key " + key.rsplit("/", 1)[-1][:8]
+
+
+def _copy_cell(copy: CopyOutcome) -> str:
+    status = "[green]ok" if copy.status == "SUCCEEDED" else f"[red]{copy.status}"
+    return f"{status}[/] {_short_key(copy.kms_key_id)}"
+
+
+def _table(plan: Plan, outcomes: list[ResourceOutcome]) -> Table:
+    regions = sorted({c.region for o in outcomes for c in o.copies})
+    table = Table(title=f"Backup run {plan.run_id}")
+    columns = (
+        "resource",
+        "policy",
+        "snapshot id",
+        "validation",
+        *(f"copy {r}" for r in regions),
+        "duration",
+        "state table",
+    )
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        by_region = {c.region: c for c in o.copies}
+        cells = []
+        for region in regions:
+            copy = by_region.get(region)
+            cells.append("-" if copy is None else _copy_cell(copy))
+        colour = "green" if o.status == "SUCCEEDED" else "red"
+        table.add_row(
+            o.name,
+            o.policy,
+            o.recovery_point_id,
+            o.validation,
+            *cells,
+            f"{o.duration_seconds:.2f}s" if o.duration_seconds is not None else "-",
+            f"[{colour}]{o.status}[/]",
+        )
+    return table
+
+
+def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: str | None) -> None:
+    import boto3
+
+    from lifeboat.aws.clients import Clients
+    from lifeboat.state.store import StateStore
+
+    clients = Clients(boto3.Session(region_name=region))
+    region_name = region or boto3.Session().region_name or "us-east-1"
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in clients("cloudformation", region_name).describe_stacks(StackName=stack)["Stacks"][0][
+            "Outputs"
+        ]
+    }
+    payload: dict[str, Any] = {
+        "tier": tier.value,
+        "trigger": "manual",
+        "scheduledAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if resources:
+        payload["resources"] = resources
+    sfn = clients("stepfunctions", region_name)
+    execution = sfn.start_execution(
+        stateMachineArn=outputs["BackupStateMachineArn"], input=json.dumps(payload)
+    )["executionArn"]
+    console.print(f"Started {execution}")
+    started = time.monotonic()
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        time.sleep(10)
+    store = StateStore(outputs["StateTableName"], clients("dynamodb", region_name))
+    raise typer.Exit(_finish(dict(described), store, time.monotonic() - started))
+
+
+if __name__ == "__main__":
+    app()
