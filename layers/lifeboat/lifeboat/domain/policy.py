@@ -41,7 +41,10 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, object]] = {
 class CamelModel(BaseModel):
     """Models whose JSON is camelCase (Step Functions payloads, config documents)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # defer_build: a handler builds only the validators of the models it uses (cold start).
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 class DrTarget(CamelModel):

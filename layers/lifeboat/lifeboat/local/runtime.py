@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -206,13 +207,13 @@ class LocalCloud:
         self._reset_caches()
 
     def start_execution(self, logical_id: str, payload: dict[str, Any], name: str | None = None) -> str:
-        request: dict[str, Any] = {
-            "stateMachineArn": self.state_machines[logical_id],
-            "input": json.dumps(payload),
-        }
-        if name:
-            request["name"] = name
-        return str(self.client("stepfunctions").start_execution(**request)["executionArn"])
+        # Always name executions: moto would otherwise name every one "None" and refuse the second.
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machines[logical_id],
+            input=json.dumps(payload),
+            name=name or f"{logical_id}-{uuid.uuid4().hex[:16]}",
+        )
+        return str(started["executionArn"])
 
     def start_backup(
         self, tier: str, scheduled_at: datetime | None = None, resources: list[str] | None = None
