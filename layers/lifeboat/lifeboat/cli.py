@@ -70,6 +70,11 @@ def _run_local(tier: Tier, *, resources: list[str] | None, time_scale: float, de
         described = cloud.wait(execution)
         code = _finish(described, cloud.store(), time.monotonic() - started)
         if demo:
+            from lifeboat.local.demo_acts import ACTS, DemoContext
+
+            context = DemoContext(cloud=cloud, fleet=fleet, console=console)
+            for act in ACTS:
+                code = max(code, act(context))
             counts = cloud.lambdas.invocations
             console.print(
                 f"Lambda invocations served in-process: {sum(counts.values())}  "
