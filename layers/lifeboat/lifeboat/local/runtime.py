@@ -20,7 +20,7 @@ from unittest import mock
 import boto3
 
 from lifeboat.aws.clients import default_clients
-from lifeboat.local.lambda_emulation import LambdaEmulator
+from lifeboat.local.lambda_emulation import LambdaContext, LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
 from lifeboat.local.template import FunctionSpec, Template, load_template
 from lifeboat.service.deps import deps_from_env
@@ -244,6 +244,16 @@ class LocalCloud:
         payload = _apply_input_transformer(target["InputTransformer"], event)
         machine = target["Arn"]["Ref"] if isinstance(target["Arn"], dict) else target["Arn"]
         return self.start_execution(machine, payload)
+
+    def invoke_function(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Invoke one of the template's functions as its trigger (rule, stream, alarm) would.
+
+        Raises the handler's exception, as a synchronous invoke reports a function error.
+        """
+        arn = self.function_arn(logical_id)
+        self.lambdas.invocations[arn.rsplit(":", 1)[-1]] += 1
+        context = LambdaContext(arn.rsplit(":", 1)[-1], arn, str(uuid.uuid4()))
+        return dict(self.lambdas.handler_for(arn)(event, context))
 
     def wait(self, execution_arn: str, timeout: float = 300.0) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
