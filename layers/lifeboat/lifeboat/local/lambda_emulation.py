@@ -26,6 +26,7 @@ from botocore.compat import HTTPHeaders
 from botocore.response import StreamingBody
 
 from lifeboat.local.template import FunctionSpec
+from lifeboat.observability import metrics
 
 
 @dataclass
@@ -85,6 +86,10 @@ class LambdaEmulator:
                 "errorMessage": str(exc),
                 "stackTrace": traceback.format_tb(exc.__traceback__),
             }, True
+        finally:
+            # Local mode disables EMF output, but Powertools then never clears its metric set
+            # and prints it anyway once 100 values pile up: drop them after each invocation.
+            metrics.clear_metrics()
 
     def before_call(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         """botocore hook: answer ``lambda:Invoke`` for our functions, leave everything else alone."""

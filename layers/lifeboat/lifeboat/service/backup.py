@@ -131,6 +131,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
             "backup already recorded",
             extra={"operation_id": operation.operation_id, "status": operation.status},
         )
+        metrics.add_metric(name="DuplicateRunsSkipped", unit=MetricUnit.Count, value=1)
         return Preflight(
             operation_id=operation.operation_id,
             recovery_point_id=point,
@@ -152,6 +153,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
             f"manual snapshot quota in {ref.region} is used up ({quota.used}/{quota.max}); "
             "delete expired recovery points or raise the quota"
         )
+    metrics.add_metric(name="PreflightPassed", unit=MetricUnit.Count, value=1)
     return Preflight(
         operation_id=operation.operation_id,
         recovery_point_id=point,
@@ -213,6 +215,11 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
         checks=checks,
     )
     evidence = {f"validation_{region}": result.model_dump(mode="json", by_alias=True)}
+    metrics.add_metric(
+        name="RecoveryPointsValid" if result.valid else "RecoveryPointsInvalid",
+        unit=MetricUnit.Count,
+        value=1,
+    )
     operation_id = copy_operation_id(point, region) if step.target else step.preflight.operation_id
     if not result.valid:
         deps.store.record_details(operation_id, evidence)
@@ -253,6 +260,7 @@ def replicate(step: StepRequest, deps: Deps) -> RecoveryPointResult:
         + (f" under {key}" if key else ""),
         details={"kmsKeyId": key, "sourceRegion": ref.region},
     )
+    metrics.add_metric(name="CopiesStarted", unit=MetricUnit.Count, value=int(outcome.created))
     return RecoveryPointResult(**outcome.model_dump())
 
 
