@@ -15,7 +15,7 @@ _ARN = re.compile(
 class ResourceRef(BaseModel):
     """A protected resource, identified by its ARN and split into the parts plugins need."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     arn: str
     partition: str
