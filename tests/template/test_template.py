@@ -67,7 +67,7 @@ _CfnLoader.add_multi_constructor("!", _construct_cfn_tag)
 
 def _load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(handle, Loader=_CfnLoader)
 
 
 @pytest.fixture(scope="module")
@@ -255,9 +255,7 @@ def test_definition_placeholders_match_substitutions(template: dict[str, Any]) -
         used = set(_PLACEHOLDER.findall(asl_path.read_text(encoding="utf-8")))
         declared = set(resource["Properties"].get("DefinitionSubstitutions", {}))
         if missing := sorted(used - declared):
-            problems.append(
-                f"{asl_path.name}: placeholders without a substitution in {name}: {missing}"
-            )
+            problems.append(f"{asl_path.name}: placeholders without a substitution in {name}: {missing}")
         if unused := sorted(declared - used):
             problems.append(f"{asl_path.name}: substitutions of {name} never used: {unused}")
 
@@ -447,7 +445,5 @@ def test_schedules_follow_the_environment_policy(template: dict[str, Any]) -> No
         "Fn::If": ["DailyScheduleEnabled", "ENABLED", "DISABLED"]
     }
     for logical_id in ("WeeklyBackupSchedule", "MonthlyBackupSchedule"):
-        assert rules[logical_id]["Properties"]["State"] == {
-            "Fn::If": ["IsProd", "ENABLED", "DISABLED"]
-        }
+        assert rules[logical_id]["Properties"]["State"] == {"Fn::If": ["IsProd", "ENABLED", "DISABLED"]}
     assert template["Parameters"]["EnableDevSchedules"]["Default"] == "false"
