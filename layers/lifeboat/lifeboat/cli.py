@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lifeboat.cli_cleanup import cleanup
+from lifeboat.cli_health import health
 from lifeboat.contracts import Plan
 from lifeboat.domain.policy import Tier
 from lifeboat.report import CopyOutcome, ResourceOutcome, run_outcomes
@@ -21,6 +23,8 @@ app = typer.Typer(
 )
 backup_app = typer.Typer(help="Backup runs.", no_args_is_help=True)
 app.add_typer(backup_app, name="backup")
+app.command("cleanup")(cleanup)
+app.command("health")(health)
 console = Console()
 if not console.is_terminal:  # CI logs and pipes: wide enough for the run table
     console = Console(width=180)

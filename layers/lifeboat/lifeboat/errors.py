@@ -66,3 +66,10 @@ class TransientAwsError(LifeboatError):
 
 class UnsupportedOperation(LifeboatError):
     """The resource plugin does not implement this operation."""
+
+
+class OperationAlreadyFinished(LifeboatError):
+    """A duplicate delivery of a run found the operation already SUCCEEDED or FAILED.
+
+    The first delivery's result stands; the workflow ends the duplicate quietly.
+    """

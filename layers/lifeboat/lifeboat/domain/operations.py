@@ -26,6 +26,7 @@ class OperationStatus(StrEnum):
 class OperationType(StrEnum):
     BACKUP = "BACKUP"
     COPY = "COPY"
+    DELETE = "DELETE"
 
 
 # PENDING -> RUNNING -> SUCCEEDED | FAILED; an operation may also fail before it runs.

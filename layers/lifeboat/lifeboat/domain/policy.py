@@ -7,6 +7,7 @@ its environment, and the result is checked against the rules before any backup r
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -25,8 +26,23 @@ class Tier(StrEnum):
     YEARLY = "yearly"
 
 
+class RemovalPolicy(StrEnum):
+    """What happens to a resource's recovery points once the resource itself is deleted.
+
+    RETAIN keeps every point; SNAPSHOT and DESTROY let tier retention expire them, always inside
+    the cleanup guards (the newest valid point per region is never deleted).
+    """
+
+    RETAIN = "RETAIN"
+    SNAPSHOT = "SNAPSHOT"
+    DESTROY = "DESTROY"
+
+
 MIN_PROD_RETENTION_DAYS = 7
 MIN_PROD_DR_REGIONS = 2
+DEFAULT_MIN_RECOVERY_POINTS = 3
+# Longer tiers must keep at least as long as shorter ones, or a weekly point dies before a daily.
+TIER_ORDER = (Tier.DAILY, Tier.WEEKLY, Tier.MONTHLY, Tier.YEARLY)
 
 ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, object]] = {
     Environment.DEV: {"enabled": False, "retention_days": {Tier.DAILY: 7}},
@@ -47,11 +63,25 @@ class CamelModel(BaseModel):
     )
 
 
+def _positive_days(value: dict[Tier, int] | None) -> dict[Tier, int] | None:
+    for tier, days in (value or {}).items():
+        if days <= 0:
+            raise ValueError(f"retention for tier {tier} must be a positive number of days")
+    return value
+
+
 class DrTarget(CamelModel):
     """One disaster-recovery region and the KMS key copies are re-encrypted with there."""
 
     region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     kms_key_id: str | None = None
+    # A DR region may keep copies longer than the source region (per tier, in days).
+    retention_days: dict[Tier, int] | None = None
+
+    @field_validator("retention_days")
+    @classmethod
+    def _positive(cls, value: dict[Tier, int] | None) -> dict[Tier, int] | None:
+        return _positive_days(value)
 
 
 class Policy(CamelModel):
@@ -63,14 +93,29 @@ class Policy(CamelModel):
     retention_days: dict[Tier, int] | None = None
     rpo_minutes: int = Field(default=24 * 60, gt=0)
     dr_regions: list[DrTarget] = Field(default_factory=list)
+    min_recovery_points: int = Field(default=DEFAULT_MIN_RECOVERY_POINTS, ge=1)
+    removal_policy: RemovalPolicy | None = None
+    force_retain: bool = False
 
     @field_validator("retention_days")
     @classmethod
     def _positive(cls, value: dict[Tier, int] | None) -> dict[Tier, int] | None:
-        for tier, days in (value or {}).items():
-            if days <= 0:
-                raise ValueError(f"retention for tier {tier} must be a positive number of days")
-        return value
+        return _positive_days(value)
+
+    @property
+    def effective_removal_policy(self) -> RemovalPolicy:
+        """forceRetain means RETAIN; otherwise SNAPSHOT unless the policy says otherwise."""
+        if self.force_retain:
+            return RemovalPolicy.RETAIN
+        return self.removal_policy or RemovalPolicy.SNAPSHOT
+
+    def retention_in(self, region: str) -> dict[Tier, int]:
+        """Days each tier is kept in ``region``: a DR region's overrides on top of the defaults."""
+        retention = self.effective_retention
+        target = self.target(region)
+        if target is not None and target.retention_days:
+            retention |= target.retention_days
+        return retention
 
     @property
     def backups_enabled(self) -> bool:
@@ -115,6 +160,48 @@ def policy_violations(policy: Policy) -> list[str]:
     duplicates = sorted({r for r in regions if regions.count(r) > 1})
     if duplicates:
         problems.append(f"{where}: DR regions listed more than once: {', '.join(duplicates)}")
+    problems += _retention_violations(policy, where)
+    return problems
+
+
+def _retention_violations(policy: Policy, where: str) -> list[str]:
+    """Removal policy and tier sanity rules (cleanup relies on them)."""
+    problems: list[str] = []
+    prod = policy.environment is Environment.PROD
+    if prod and policy.removal_policy is RemovalPolicy.DESTROY:
+        problems.append(
+            f"{where}: removal policy DESTROY is not allowed for prod stateful resources; "
+            "use RETAIN or SNAPSHOT"
+        )
+    if policy.force_retain and policy.removal_policy not in (None, RemovalPolicy.RETAIN):
+        problems.append(
+            f"{where}: forceRetain forces removal policy RETAIN; "
+            f"removalPolicy {policy.removal_policy.value} contradicts it"
+        )
+    source = policy.effective_retention
+    regions: list[tuple[str, dict[Tier, int]]] = [("the source region", source)]
+    regions += [(t.region, policy.retention_in(t.region)) for t in policy.dr_regions if t.retention_days]
+    for region, retention in regions:
+        present = [t for t in TIER_ORDER if t in retention]
+        for shorter, longer in pairwise(present):
+            if retention[longer] < retention[shorter]:
+                problems.append(
+                    f"{where}: in {region}, {longer.value} retention ({retention[longer]} days) is "
+                    f"shorter than {shorter.value} retention ({retention[shorter]} days)"
+                )
+    for target in policy.dr_regions:
+        for tier, days in sorted((target.retention_days or {}).items()):
+            if prod and days < MIN_PROD_RETENTION_DAYS:
+                problems.append(
+                    f"{where}: {tier.value} retention in {target.region} is {days} days; prod "
+                    f"requires at least {MIN_PROD_RETENTION_DAYS}"
+                )
+            if tier in source and days < source[tier]:
+                problems.append(
+                    f"{where}: {tier.value} retention in DR region {target.region} ({days} days) is "
+                    f"shorter than in the source region ({source[tier]} days); a DR region may "
+                    "only keep longer"
+                )
     return problems
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
+from lifeboat.local.demo_retention import retention_plan_act
 from lifeboat.local.fleet import DemoFleet
+from lifeboat.local.health_demo import rpo_breach_act
 from lifeboat.local.runtime import LocalCloud
 
 
@@ -25,4 +27,7 @@ class DemoContext:
 
 Act = Callable[[DemoContext], int]
 
-ACTS: list[Act] = []
+ACTS: list[Act] = [
+    retention_plan_act,
+    rpo_breach_act,
+]

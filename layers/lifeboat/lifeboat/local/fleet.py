@@ -1,4 +1,5 @@
-"""The demo fleet: RDS PostgreSQL instances under prod, staging and dev policies."""
+"""The demo fleet: RDS PostgreSQL instances, Aurora clusters and EBS volumes under prod, staging
+and dev policies."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lifeboat.domain.config import DEFAULT_TAG_KEY
-from lifeboat.local.runtime import LocalCloud
+from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
 
 DR_KEY_ALIAS = "alias/lifeboat-dr"
 SOURCE_KEY_ALIAS = "alias/lifeboat-source"
@@ -33,12 +34,40 @@ DEMO_INSTANCES = (
 )
 
 
+@dataclass(frozen=True)
+class DemoCluster:
+    name: str
+    policy: str | None
+    encrypted: bool
+
+
+@dataclass(frozen=True)
+class DemoVolume:
+    name: str  # the volume's Name tag; AWS names volumes vol-...
+    policy: str | None
+    encrypted: bool
+    size_gib: int = 20
+
+
+DEMO_CLUSTERS = (
+    DemoCluster("ledger-aurora", "prod", encrypted=True),
+    DemoCluster("analytics-aurora", "staging", encrypted=False),
+)
+
+DEMO_VOLUMES = (
+    DemoVolume("build-cache", "prod", encrypted=True, size_gib=100),
+    DemoVolume("media-store", "staging", encrypted=False, size_gib=50),
+)
+
+
 @dataclass
 class DemoFleet:
     config: dict[str, Any]
     keys: dict[str, str]  # region -> DR key ARN
     source_key: str
     instances: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    clusters: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    volumes: dict[str, str] = field(default_factory=dict)  # Name tag -> ARN
 
 
 def create_keys(cloud: LocalCloud) -> tuple[str, dict[str, str]]:
@@ -61,7 +90,8 @@ def demo_config(keys: dict[str, str]) -> dict[str, Any]:
         "policies": {
             "prod": {
                 "environment": "prod",
-                "rpoMinutes": 60,
+                # Daily snapshots: a point is at most a day old plus the run's duration.
+                "rpoMinutes": 25 * 60,
                 "drRegions": [
                     {"region": "us-west-2", "kmsKeyId": DR_KEY_ALIAS},
                     {"region": "eu-west-1", "kmsKeyId": keys["eu-west-1"]},
@@ -94,10 +124,48 @@ def create_instance(cloud: LocalCloud, instance: DemoInstance, source_key: str) 
     return str(created["DBInstance"]["DBInstanceArn"])
 
 
-def seed_demo_fleet(cloud: LocalCloud, instances: tuple[DemoInstance, ...] = DEMO_INSTANCES) -> DemoFleet:
+def create_cluster(cloud: LocalCloud, cluster: DemoCluster, source_key: str) -> str:
+    request: dict[str, Any] = {
+        "DBClusterIdentifier": cluster.name,
+        "Engine": "aurora-postgresql",
+        "EngineVersion": "16.4",
+        "MasterUsername": "lifeboat",
+        "MasterUserPassword": "not-a-real-password-1",
+        "Tags": [{"Key": DEFAULT_TAG_KEY, "Value": cluster.policy}] if cluster.policy else [],
+    }
+    if cluster.encrypted:
+        request |= {"StorageEncrypted": True, "KmsKeyId": source_key}
+    return str(cloud.client("rds").create_db_cluster(**request)["DBCluster"]["DBClusterArn"])
+
+
+def create_volume(cloud: LocalCloud, volume: DemoVolume, source_key: str) -> str:
+    tags = [{"Key": "Name", "Value": volume.name}]
+    if volume.policy:
+        tags.append({"Key": DEFAULT_TAG_KEY, "Value": volume.policy})
+    request: dict[str, Any] = {
+        "AvailabilityZone": f"{cloud.region}a",
+        "Size": volume.size_gib,
+        "TagSpecifications": [{"ResourceType": "volume", "Tags": tags}],
+    }
+    if volume.encrypted:
+        request |= {"Encrypted": True, "KmsKeyId": source_key}
+    volume_id = cloud.client("ec2").create_volume(**request)["VolumeId"]
+    return f"arn:aws:ec2:{cloud.region}:{ACCOUNT_ID}:volume/{volume_id}"
+
+
+def seed_demo_fleet(
+    cloud: LocalCloud,
+    instances: tuple[DemoInstance, ...] = DEMO_INSTANCES,
+    clusters: tuple[DemoCluster, ...] = DEMO_CLUSTERS,
+    volumes: tuple[DemoVolume, ...] = DEMO_VOLUMES,
+) -> DemoFleet:
     source_key, keys = create_keys(cloud)
     fleet = DemoFleet(config=demo_config(keys), keys=keys, source_key=source_key)
     cloud.put_config(fleet.config)
     for instance in instances:
         fleet.instances[instance.name] = create_instance(cloud, instance, source_key)
+    for cluster in clusters:
+        fleet.clusters[cluster.name] = create_cluster(cloud, cluster, source_key)
+    for volume in volumes:
+        fleet.volumes[volume.name] = create_volume(cloud, volume, source_key)
     return fleet

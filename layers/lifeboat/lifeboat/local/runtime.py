@@ -100,6 +100,7 @@ class LocalCloud:
         self._create_failure_topic()
         for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical_id)
+        os.environ.update(self._function_environment())
         return self
 
     def __exit__(
@@ -186,7 +187,45 @@ class LocalCloud:
                 return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.table_name}"
         if value.get("Ref") == "FailureTopic":
             return self.failure_topic_arn
+        if value.get("Ref") in self.state_machines:
+            return self.state_machines[value["Ref"]]
+        literal = self._parameter_value(value)
+        if literal is not None:
+            return literal
         raise UnresolvedPlaceholder(f"local mode cannot resolve substitution {value!r}")
+
+    def _parameter_value(self, value: dict[str, Any]) -> str | None:
+        """``!Ref Parameter`` (its default) or a ``!Sub`` of parameters and pseudo parameters."""
+        parameters = self.template.body.get("Parameters", {})
+        if value.get("Ref") in parameters:
+            return str(parameters[value["Ref"]]["Default"])
+        if not isinstance(value.get("Fn::Sub"), str):
+            return None
+        known = {f"${{{name}}}": str(p.get("Default")) for name, p in parameters.items()}
+        known |= {
+            "${AWS::Region}": self.region,
+            "${AWS::AccountId}": ACCOUNT_ID,
+            "${AWS::Partition}": "aws",
+        }
+        text = str(value["Fn::Sub"])
+        for placeholder, replacement in known.items():
+            text = text.replace(placeholder, replacement)
+        return None if "${" in text else text
+
+    def _function_environment(self) -> dict[str, str]:
+        """The functions' own Environment.Variables (all functions share this process's env).
+
+        A value local mode cannot resolve is left out and logged, not guessed.
+        """
+        resolved: dict[str, str] = {}
+        for logical_id, resource in self.template.of_type("AWS::Serverless::Function").items():
+            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            for name, value in variables.items():
+                try:
+                    resolved[name] = self._resolve(value)
+                except UnresolvedPlaceholder:
+                    logging.getLogger(__name__).warning("%s: %s not set locally", logical_id, name)
+        return resolved
 
     def _create_state_machine(self, logical_id: str) -> None:
         text, substitutions = self.template.state_machine(logical_id)

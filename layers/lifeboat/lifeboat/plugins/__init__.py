@@ -6,9 +6,13 @@ from lifeboat.aws.clients import ClientProvider
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.errors import UnsupportedOperation
 from lifeboat.plugins.base import ResourcePlugin
+from lifeboat.plugins.ebs_volume import EbsVolumePlugin
+from lifeboat.plugins.rds_cluster import RdsClusterPlugin
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
-REGISTRY: dict[str, type[ResourcePlugin]] = {plugin.resource_type: plugin for plugin in (RdsInstancePlugin,)}
+REGISTRY: dict[str, type[ResourcePlugin]] = {
+    plugin.resource_type: plugin for plugin in (RdsInstancePlugin, RdsClusterPlugin, EbsVolumePlugin)
+}
 
 
 def plugin_class_for(ref: ResourceRef) -> type[ResourcePlugin]:

@@ -4,15 +4,22 @@ A backend says how to create, describe, copy and delete one recovery point of it
 type and how to find protected resources. The base class turns those primitives into the
 idempotent operations the workflow needs (an existing recovery point with our id and tags is
 success) and runs level-1 validation.
+
+The contract every backend declares (checked over the registry by
+``tests/unit/test_plugin_contract.py``): its options schema (``options_model``), the IAM actions
+each operation needs (``iam_actions``, which the template must grant to the functions that run
+that operation) and the operations its resource type cannot do (``unsupported``, each with the
+reason an operator reads in the ``UnsupportedOperation`` error).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import ClassVar, NoReturn
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.domain.arn import ResourceRef
@@ -23,7 +30,25 @@ from lifeboat.domain.recovery import (
     is_ours,
     level1_checks,
 )
-from lifeboat.errors import RecoveryPointConflict
+from lifeboat.errors import RecoveryPointConflict, UnsupportedOperation
+
+
+class PluginOperation(StrEnum):
+    """The operations of the contract; the workflow steps call them by these names."""
+
+    DISCOVER = "discover"
+    DESCRIBE_SOURCE = "describe_source"
+    SNAPSHOT_QUOTA = "snapshot_quota"
+    CREATE = "create_recovery_point"
+    DESCRIBE_RECOVERY_POINT = "describe_recovery_point"
+    COPY = "copy_recovery_point"
+    DELETE = "delete_recovery_point"
+
+
+class NoOptions(BaseModel):
+    """The options schema of a type that takes none: any option given is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RecoveryPointExists(Exception):
@@ -56,9 +81,21 @@ class ResourcePlugin(ABC):
     arn_kind: ClassVar[str]
     # Concurrent cross-region copies AWS allows per destination region for this type.
     max_concurrent_copies: ClassVar[int]
+    # IAM actions each operation calls; the template grants them to the function running it.
+    iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]]
+    # Operations this type cannot do, with the reason (and the way out) an operator reads.
+    unsupported: ClassVar[Mapping[PluginOperation, str]] = {}
+    # Schema of the type's options; a type without options forbids any.
+    options_model: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, clients: ClientProvider) -> None:
         self.clients = clients
+
+    def _unsupported(self, operation: PluginOperation) -> NoReturn:
+        """Raise the declared reason: a clear error beats a half-done recovery point."""
+        raise UnsupportedOperation(
+            f"{self.resource_type} does not support {operation.value}: {self.unsupported[operation]}"
+        )
 
     # --- primitives each backend implements -------------------------------------------
     @abstractmethod

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -17,7 +17,7 @@ from lifeboat.errors import (
     ResourceNotReady,
     SnapshotQuotaExceeded,
 )
-from lifeboat.plugins.base import QuotaUsage, RecoveryPointExists, ResourcePlugin
+from lifeboat.plugins.base import PluginOperation, QuotaUsage, RecoveryPointExists, ResourcePlugin
 
 _RDS_ERRORS = {
     "DBInstanceNotFound": ResourceNotFound,
@@ -45,6 +45,15 @@ class RdsInstancePlugin(ResourcePlugin):
     arn_service = "rds"
     arn_kind = "db"
     max_concurrent_copies = 20
+    iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = {
+        PluginOperation.DISCOVER: frozenset({"rds:DescribeDBInstances"}),
+        PluginOperation.DESCRIBE_SOURCE: frozenset({"rds:DescribeDBInstances"}),
+        PluginOperation.SNAPSHOT_QUOTA: frozenset({"rds:DescribeAccountAttributes"}),
+        PluginOperation.CREATE: frozenset({"rds:CreateDBSnapshot", "rds:AddTagsToResource"}),
+        PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"rds:DescribeDBSnapshots"}),
+        PluginOperation.COPY: frozenset({"rds:CopyDBSnapshot", "rds:AddTagsToResource"}),
+        PluginOperation.DELETE: frozenset({"rds:DeleteDBSnapshot"}),
+    }
 
     def _rds(self, region: str) -> Any:
         return self.clients("rds", region)

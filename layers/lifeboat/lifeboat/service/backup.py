@@ -3,6 +3,8 @@ nothing that the first run did not already change."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.contracts import (
     Notification,
@@ -32,6 +34,8 @@ from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.policy import DrTarget, Policy, resource_violations
 from lifeboat.domain.recovery import recovery_point_tags
 from lifeboat.errors import (
+    IllegalStatusTransition,
+    OperationAlreadyFinished,
     PolicyViolation,
     ResourceNotReady,
     SnapshotQuotaExceeded,
@@ -39,6 +43,7 @@ from lifeboat.errors import (
 )
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import REGISTRY, plugin_for
+from lifeboat.service import cleanup
 from lifeboat.service.deps import Deps
 
 # Operation records outlive their recovery point by this margin, so evidence of a backup is
@@ -148,10 +153,15 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         raise PolicyViolation("; ".join(problems))
     targets = [_usable_target(deps, target, source.encrypted) for target in policy.dr_regions]
     quota = plugin.snapshot_quota(ref.region)
+    cleaned = None
+    if quota is not None and quota.headroom < cleanup.quota_reserve():
+        # Near the quota: clean up this resource's expired points first, never skip silently.
+        cleaned, quota = cleanup.make_room(ref, policy, deps, task.run_id)
     if quota is not None and quota.headroom < MIN_SNAPSHOT_HEADROOM:
+        after = "" if cleaned is None else f" even after deleting {cleaned} expired points of this resource"
         raise SnapshotQuotaExceeded(
-            f"manual snapshot quota in {ref.region} is used up ({quota.used}/{quota.max}); "
-            "delete expired recovery points or raise the quota"
+            f"manual snapshot quota in {ref.region} is used up ({quota.used}/{quota.max}){after}; "
+            "delete expired recovery points of other resources or raise the quota"
         )
     metrics.add_metric(name="PreflightPassed", unit=MetricUnit.Count, value=1)
     return Preflight(
@@ -183,11 +193,22 @@ def _tags(step: StepRequest, point: str) -> dict[str, str]:
     )
 
 
+def _advance(deps: Deps, operation_id: str, status: OperationStatus, **change: Any) -> Operation:
+    """A status write; if the operation already finished, this is a duplicate delivery."""
+    try:
+        return deps.store.transition(operation_id, status, **change)
+    except IllegalStatusTransition as exc:
+        raise OperationAlreadyFinished(
+            f"{operation_id}: {exc}; an earlier delivery of this run already recorded its result"
+        ) from exc
+
+
 def take_snapshot(step: StepRequest, deps: Deps) -> RecoveryPointResult:
     ref = ResourceRef.parse(step.resource.arn)
     point = step.preflight.recovery_point_id
     outcome = plugin_for(ref, deps.clients).create_recovery_point(ref, point, _tags(step, point))
-    deps.store.transition(
+    _advance(
+        deps,
         step.preflight.operation_id,
         OperationStatus.RUNNING,
         detail=f"snapshot {point} {'started' if outcome.created else 'already existed'}",
@@ -270,7 +291,7 @@ def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
     point = recovery_point_id(state.resource.arn, state.tier, state.scheduled_at)
     operation_id = backup_operation_id(point)
     if request.outcome is OperationStatus.SUCCEEDED:
-        operation = deps.store.transition(operation_id, OperationStatus.SUCCEEDED, detail="backup complete")
+        operation = _advance(deps, operation_id, OperationStatus.SUCCEEDED, detail="backup complete")
         metrics.add_metric(name="BackupSucceeded", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="BackupDuration", unit=MetricUnit.Seconds, value=_duration(operation))
         return OutcomeResult(operation_id=operation_id, status=operation.status)
@@ -294,9 +315,7 @@ def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
             detail="failed before the backup started",
         )
     else:
-        deps.store.transition(
-            operation_id, OperationStatus.FAILED, error=error, cause=cause, detail="backup failed"
-        )
+        _advance(deps, operation_id, OperationStatus.FAILED, error=error, cause=cause, detail="backup failed")
     _fail_open_copies(deps, state.preflight, point, error)
     metrics.add_metric(name="BackupFailed", unit=MetricUnit.Count, value=1)
     return OutcomeResult(

@@ -1,0 +1,16 @@
+"""Plan a cleanup run: which expired recovery points to delete, within the guards and the cap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.cleanup_contracts import CleanupPlanRequest
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.service import cleanup
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = parse(CleanupPlanRequest, event)
+    return cleanup.plan(request, deps_from_env()).model_dump(mode="json", by_alias=True)

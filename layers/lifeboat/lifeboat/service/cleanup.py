@@ -1,0 +1,383 @@
+"""Retention cleanup: plan from the state table, delete only what the guards let go.
+
+Recovery points are found through the state table (GSI ``byResource``), never by listing the
+account's snapshots. Before a deletion the snapshot itself is described: its Lifeboat tags must
+agree with the state table (resource, id, tier) and it must carry no legal-hold tag. Every
+deletion is an operation ``delete:<id>:<region>`` with its reason, and the deleted point's own
+operation is marked ``deletedAt`` so it leaves later plans.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from lifeboat.aws.errors import translated
+from lifeboat.cleanup_contracts import (
+    MAX_DELETIONS_CEILING,
+    BatchResult,
+    CleanupPlan,
+    CleanupPlanRequest,
+    DeletionBatch,
+    DeletionOutcome,
+    DeletionResult,
+    FleetPlan,
+    PlannedDeletion,
+    ResourcePlan,
+    SkippedCleanup,
+)
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.config import PolicyConfig
+from lifeboat.domain.ids import normalise_time
+from lifeboat.domain.operations import OperationStatus, OperationType
+from lifeboat.domain.policy import Policy, RemovalPolicy, Tier
+from lifeboat.domain.recovery import RESOURCE_TAG, TIER_TAG, is_ours
+from lifeboat.domain.retention import (
+    LEGAL_HOLD_TAG,
+    Action,
+    Decision,
+    RecoveryPoint,
+    RegionRules,
+    cap_deletions,
+    decide,
+    delete_operation_id,
+)
+from lifeboat.errors import RecoveryPointNotFound, ResourceNotFound, ResourceNotReady
+from lifeboat.observability import MetricUnit, logger, metrics
+from lifeboat.plugins import REGISTRY, plugin_for
+from lifeboat.plugins.base import QuotaUsage
+from lifeboat.service.deps import Deps
+from lifeboat.state.store import BY_RESOURCE_INDEX, from_item
+
+MAX_DELETIONS_ENV = "LIFEBOAT_CLEANUP_MAX_DELETIONS"
+DEFAULT_MAX_DELETIONS = 500
+QUOTA_RESERVE_ENV = "LIFEBOAT_SNAPSHOT_QUOTA_RESERVE"
+DEFAULT_QUOTA_RESERVE = 5
+# Deletions per workflow Map item: one Lambda invocation stays well inside its timeout.
+BATCH_SIZE = 50
+# Deletion records are evidence for audits: a year plus a margin.
+DELETION_EVIDENCE_DAYS = 365 + 30
+_POINT_TYPES = frozenset({OperationType.BACKUP.value, OperationType.COPY.value})
+_OWN_TYPES = _POINT_TYPES | {OperationType.DELETE.value}
+_ACTIVE = frozenset({OperationStatus.PENDING.value, OperationStatus.RUNNING.value})
+
+
+def deployment_cap() -> int:
+    """The per-run deletion cap of this deployment (a stack parameter); requests may only lower it."""
+    return min(int(os.environ.get(MAX_DELETIONS_ENV, DEFAULT_MAX_DELETIONS)), MAX_DELETIONS_CEILING)
+
+
+def quota_reserve() -> int:
+    """Free manual-snapshot slots below which a backup first cleans up its own resource."""
+    return int(os.environ.get(QUOTA_RESERVE_ENV, DEFAULT_QUOTA_RESERVE))
+
+
+def cleanup_run_id(at: datetime) -> str:
+    return f"cleanup-{normalise_time(at).strftime('%Y%m%dT%H%MZ')}"
+
+
+# --- planning -------------------------------------------------------------------------------
+def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
+    """Every recovery point of every protected resource with its decision (reads only)."""
+    config = deps.config()
+    now = deps.now()
+    wanted = request.request.resources
+    cap = deployment_cap()
+    if request.request.max_deletions is not None:
+        cap = min(cap, request.request.max_deletions)
+    protected = _protected_resources(config, deps)
+    arns = sorted(protected) if wanted is None else sorted(set(wanted))
+    plans: list[ResourcePlan] = []
+    skipped: list[SkippedCleanup] = []
+    for arn in arns:
+        items = _items_of(arn, deps)
+        policy_name = protected.get(arn) or _last_policy(items)
+        if policy_name is None:
+            skipped.append(SkippedCleanup(arn=arn, reason="no recovery point of it is recorded"))
+            continue
+        policy = config.policies.get(policy_name)
+        if policy is None:
+            skipped.append(SkippedCleanup(arn=arn, reason=f"unknown policy {policy_name!r}: nothing touched"))
+            continue
+        source_deleted = arn not in protected and _source_deleted(arn, deps)
+        decisions = decide(
+            _points(items), _rules(policy), now, retain_all=_retain_all(policy, source_deleted)
+        )
+        plans.append(
+            ResourcePlan(arn=arn, policy=policy.name, source_deleted=source_deleted, decisions=decisions)
+        )
+    capped = cap_deletions([d for p in plans for d in p.decisions], cap)
+    for resource_plan in plans:
+        count = len(resource_plan.decisions)
+        resource_plan.decisions, capped = capped[:count], capped[count:]
+    at = request.request.scheduled_at or request.execution_start_time
+    return FleetPlan(run_id=cleanup_run_id(at), now=now, max_deletions=cap, resources=plans, skipped=skipped)
+
+
+def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
+    """The workflow's compact plan: the deletions of this run, grouped by resource."""
+    fleet = fleet_plan(request, deps)
+    kept: Counter[str] = Counter()
+    batches: list[DeletionBatch] = []
+    for resource_plan in fleet.resources:
+        kept.update(d.rule.value for d in resource_plan.decisions if d.action is Action.KEEP)
+        deletions = [_planned(d) for d in resource_plan.decisions if d.action is Action.DELETE]
+        batches += [
+            DeletionBatch(
+                resource_arn=resource_plan.arn,
+                policy=resource_plan.policy,
+                run_id=fleet.run_id,
+                deletions=deletions[start : start + BATCH_SIZE],
+            )
+            for start in range(0, len(deletions), BATCH_SIZE)
+        ]
+    decisions = [d for p in fleet.resources for d in p.decisions]
+    deferred = sum(1 for d in decisions if d.action is Action.DEFER)
+    to_delete = sum(len(b.deletions) for b in batches)
+    metrics.add_metric(name="RecoveryPointsExpired", unit=MetricUnit.Count, value=to_delete)
+    metrics.add_metric(name="DeletionsDeferred", unit=MetricUnit.Count, value=deferred)
+    logger.info(
+        "cleanup planned",
+        extra={"run_id": fleet.run_id, "to_delete": to_delete, "deferred": deferred, "kept": dict(kept)},
+    )
+    return CleanupPlan(
+        run_id=fleet.run_id,
+        dry_run=request.request.dry_run,
+        max_deletions=fleet.max_deletions,
+        resources_planned=len(fleet.resources),
+        kept_by_rule=dict(sorted(kept.items())),
+        to_delete=to_delete,
+        deferred=deferred,
+        batches=batches,
+        skipped=fleet.skipped,
+    )
+
+
+def _planned(decision: Decision) -> PlannedDeletion:
+    point = decision.point
+    return PlannedDeletion(
+        recovery_point_id=point.recovery_point_id,
+        region=point.region,
+        operation_id=point.operation_id,
+        tier=point.tier,
+        reason=decision.reason,
+    )
+
+
+def _protected_resources(config: PolicyConfig, deps: Deps) -> dict[str, str]:
+    """ARN -> policy name: resources listed in the config, then those found by tag."""
+    found = {listed.arn: listed.policy for listed in config.resources}
+    for plugin_class in REGISTRY.values():
+        for arn, policy in plugin_class(deps.clients).discover(deps.region, config.tag_key):
+            found.setdefault(arn, policy)
+    return found
+
+
+def _items_of(resource_arn: str, deps: Deps) -> list[dict[str, Any]]:
+    """Every state-table item of one resource (all pages of the ``byResource`` index)."""
+    store = deps.store
+    request: dict[str, Any] = {
+        "TableName": store.table_name,
+        "IndexName": BY_RESOURCE_INDEX,
+        "KeyConditionExpression": "#k = :v",
+        "ExpressionAttributeNames": {"#k": "resourceArn"},
+        "ExpressionAttributeValues": {":v": {"S": resource_arn}},
+    }
+    items: list[dict[str, Any]] = []
+    while True:
+        with translated({}, f"querying {BY_RESOURCE_INDEX} for {resource_arn}"):
+            page = store.client.query(**request)
+        items += [from_item(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _last_policy(items: list[dict[str, Any]]) -> str | None:
+    recorded = [i for i in items if i.get("type") in _POINT_TYPES and i.get("policy")]
+    return str(max(recorded, key=lambda i: str(i["createdAt"]))["policy"]) if recorded else None
+
+
+def _source_deleted(arn: str, deps: Deps) -> bool:
+    ref = ResourceRef.parse(arn)
+    try:
+        plugin_for(ref, deps.clients).describe_source(ref)
+    except ResourceNotFound:
+        return True
+    return False
+
+
+def _retain_all(policy: Policy, source_deleted: bool) -> str | None:
+    if policy.force_retain:
+        return f"policy {policy.name!r} has forceRetain: nothing of it expires"
+    if source_deleted and policy.effective_removal_policy is RemovalPolicy.RETAIN:
+        return f"source deleted; removal policy RETAIN of {policy.name!r} keeps every point"
+    return None
+
+
+def _rules(policy: Policy) -> Callable[[str], RegionRules]:
+    def rules(region: str) -> RegionRules:
+        return RegionRules(retention_days=policy.retention_in(region), min_count=policy.min_recovery_points)
+
+    return rules
+
+
+def _points(items: list[dict[str, Any]]) -> list[RecoveryPoint]:
+    """The recovery points that exist (a snapshot was started and not yet deleted)."""
+    in_use = {
+        str(i["recoveryPointId"]): str(i["operationId"])
+        for i in items
+        if i.get("type") not in _OWN_TYPES and i.get("status") in _ACTIVE and i.get("recoveryPointId")
+    }
+    taken = {
+        str(i["recoveryPointId"]): _time(i["createdAt"])
+        for i in items
+        if i.get("type") == OperationType.BACKUP.value and i.get("recoveryPointId")
+    }
+    points = []
+    for item in items:
+        if item.get("type") not in _POINT_TYPES or not item.get("recoveryPointId"):
+            continue
+        details: dict[str, Any] = item.get("details") or {}
+        started = any(h.get("status") == OperationStatus.RUNNING.value for h in item.get("history", []))
+        if not started or details.get("deletedAt"):
+            continue
+        point_id, region = str(item["recoveryPointId"]), str(item["region"])
+        validation = details.get(f"validation_{region}") or {}
+        points.append(
+            RecoveryPoint(
+                recovery_point_id=point_id,
+                region=region,
+                operation_id=str(item["operationId"]),
+                tier=Tier(item["tier"]) if item.get("tier") in set(Tier) else None,
+                taken_at=taken.get(point_id) or _time(item["createdAt"]),
+                valid=validation.get("valid") is True,
+                ours=not details.get("foreignSnapshot"),
+                pinned_by=_pin(details),
+                in_use_by=in_use.get(point_id),
+            )
+        )
+    return points
+
+
+def _pin(details: dict[str, Any]) -> str | None:
+    if details.get("forceRetain"):
+        return "forceRetain"
+    if details.get("legalHold"):
+        return f"legal hold ({LEGAL_HOLD_TAG}={details['legalHold']})"
+    return None
+
+
+def _time(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+# --- deleting -------------------------------------------------------------------------------
+def delete_batch(batch: DeletionBatch, deps: Deps) -> BatchResult:
+    """Delete one resource's planned points; each is re-checked against the snapshot's tags."""
+    results = [_delete_one(batch, deletion, deps) for deletion in batch.deletions]
+    deleted = sum(1 for r in results if r.outcome is not DeletionOutcome.REFUSED)
+    refused = len(results) - deleted
+    metrics.add_metric(name="RecoveryPointsDeleted", unit=MetricUnit.Count, value=deleted)
+    metrics.add_metric(name="DeletionsRefused", unit=MetricUnit.Count, value=refused)
+    return BatchResult(resource_arn=batch.resource_arn, deleted=deleted, refused=refused, results=results)
+
+
+def _delete_one(batch: DeletionBatch, deletion: PlannedDeletion, deps: Deps) -> DeletionResult:
+    point, region = deletion.recovery_point_id, deletion.region
+    operation_id = delete_operation_id(point, region)
+    existing = deps.store.get(operation_id)
+    if existing is not None and existing.status is OperationStatus.SUCCEEDED:
+        _mark_deleted(deps, deletion, operation_id)
+        return _result(deletion, DeletionOutcome.ALREADY_DELETED, "recorded by an earlier run")
+    ref = ResourceRef.parse(batch.resource_arn)
+    plugin = plugin_for(ref, deps.clients)
+    try:
+        facts = plugin.describe_recovery_point(region, point)
+    except RecoveryPointNotFound:
+        facts = None
+    if facts is not None:
+        tags = facts.tags
+        agrees = (
+            is_ours(tags, point)
+            and tags.get(RESOURCE_TAG) == batch.resource_arn
+            and tags.get(TIER_TAG) == (deletion.tier.value if deletion.tier else None)
+        )
+        if not agrees:
+            deps.store.record_details(
+                deletion.operation_id, {"foreignSnapshot": "tags disagree with the state table"}
+            )
+            return _result(deletion, DeletionOutcome.REFUSED, "tags disagree with the state table; not ours")
+        if tags.get(LEGAL_HOLD_TAG, "").lower() not in ("", "false"):
+            deps.store.record_details(deletion.operation_id, {"legalHold": tags[LEGAL_HOLD_TAG]})
+            return _result(deletion, DeletionOutcome.REFUSED, f"legal hold tag {LEGAL_HOLD_TAG}")
+    gone = facts is None
+    if existing is None:
+        deps.store.open(
+            operation_id=operation_id,
+            type=OperationType.DELETE,
+            resource_arn=batch.resource_arn,
+            region=region,
+            status=OperationStatus.RUNNING,
+            retain_days=DELETION_EVIDENCE_DAYS,
+            recovery_point_id=point,
+            run_id=batch.run_id,
+            tier=deletion.tier.value if deletion.tier else None,
+            policy=batch.policy,
+            detail=deletion.reason,
+            details={"reason": deletion.reason, "pointOperationId": deletion.operation_id},
+        )
+    if not gone:
+        try:
+            plugin.delete_recovery_point(region, point)
+        except RecoveryPointNotFound:
+            gone = True
+        except ResourceNotReady as exc:
+            return _result(deletion, DeletionOutcome.REFUSED, f"busy, retried next run: {exc}")
+    deps.store.transition(
+        operation_id,
+        OperationStatus.SUCCEEDED,
+        detail="already deleted" if gone else "deleted",
+    )
+    _mark_deleted(deps, deletion, operation_id)
+    outcome = DeletionOutcome.ALREADY_DELETED if gone else DeletionOutcome.DELETED
+    return _result(deletion, outcome, deletion.reason)
+
+
+def _mark_deleted(deps: Deps, deletion: PlannedDeletion, operation_id: str) -> None:
+    deps.store.record_details(
+        deletion.operation_id, {"deletedAt": deps.now().isoformat(), "deletedBy": operation_id}
+    )
+
+
+def _result(deletion: PlannedDeletion, outcome: DeletionOutcome, detail: str) -> DeletionResult:
+    return DeletionResult(
+        recovery_point_id=deletion.recovery_point_id, region=deletion.region, outcome=outcome, detail=detail
+    )
+
+
+# --- quota guard ----------------------------------------------------------------------------
+def make_room(ref: ResourceRef, policy: Policy, deps: Deps, run_id: str) -> tuple[int, QuotaUsage | None]:
+    """Near the manual-snapshot quota: delete this resource's expired points in its region now.
+
+    Returns (points deleted, quota usage afterwards). The guards apply as in any cleanup.
+    """
+    items = _items_of(ref.arn, deps)
+    decisions = decide(
+        [p for p in _points(items) if p.region == ref.region],
+        _rules(policy),
+        deps.now(),
+        retain_all=_retain_all(policy, source_deleted=False),
+    )
+    deletions = [_planned(d) for d in cap_deletions(decisions, deployment_cap()) if d.action is Action.DELETE]
+    result = delete_batch(
+        DeletionBatch(resource_arn=ref.arn, policy=policy.name, run_id=run_id, deletions=deletions), deps
+    )
+    logger.warning(
+        "near the manual snapshot quota: cleaned up first",
+        extra={"resource": ref.arn, "deleted": result.deleted, "refused": result.refused},
+    )
+    return result.deleted, plugin_for(ref, deps.clients).snapshot_quota(ref.region)

@@ -1,0 +1,114 @@
+"""The scheduled RPO monitor: live RPO per protected resource and region, as metrics and state.
+
+Per run: one discovery (the same one the backup planner does), one ``byResource`` query and
+one health write per resource. No snapshot is listed or described: the state table already
+says which recovery points are valid and when their data was captured.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aws_lambda_powertools.metrics import EphemeralMetrics
+from pydantic import ConfigDict
+
+from lifeboat.domain.health import HealthReport, HealthStatus, ResourceHealth, SkippedHealth, assess
+from lifeboat.domain.policy import CamelModel
+from lifeboat.observability import MetricUnit, logger, metrics
+from lifeboat.service.backup import _protected_resources
+from lifeboat.service.deps import Deps
+from lifeboat.state.health import save_health
+
+NAMESPACE = "Lifeboat"
+SERVICE = "lifeboat"
+# Newest first; 50 operations are ~16 days of daily backups with two DR copies each.
+HISTORY_LIMIT = 50
+# CloudWatch has no minutes unit; the metric names say the unit.
+NO_UNIT = MetricUnit.NoUnit
+
+
+class HealthRequest(CamelModel):
+    """The monitor's input: the schedule's event (nothing in it is needed) or an operator's
+    ``{"resourceArns": [...]}`` to check only some resources."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    resource_arns: list[str] | None = None
+
+
+def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
+    """Assess every protected resource, save its health snapshot and publish its metrics."""
+    config = deps.config()
+    now = deps.now()
+    report = HealthReport(checked_at=now)
+    protected = _protected_resources(config, deps)
+    if request.resource_arns is not None:
+        wanted = set(request.resource_arns)
+        report.skipped += [
+            SkippedHealth(resource_arn=arn, reason="not protected by any Lifeboat policy")
+            for arn in sorted(wanted - set(protected))
+        ]
+        protected = {arn: name for arn, name in protected.items() if arn in wanted}
+    for arn, name in sorted(protected.items()):
+        policy = config.policies.get(name)
+        if policy is None:
+            report.skipped.append(SkippedHealth(resource_arn=arn, reason=f"unknown policy {name!r}"))
+            continue
+        if not policy.backups_enabled:
+            reason = f"backups are disabled by policy {name!r} ({policy.environment.value})"
+            report.skipped.append(SkippedHealth(resource_arn=arn, reason=reason))
+            continue
+        health = assess(arn, policy, deps.store.by_resource(arn, limit=HISTORY_LIMIT), now)
+        save_health(deps.store, health)
+        publish_resource_metrics(health)
+        report.resources.append(health)
+    publish_breach_counts(report)
+    metrics.add_metric(name="ResourcesMonitored", unit=MetricUnit.Count, value=len(report.resources))
+    logger.info(
+        "health checked",
+        extra={
+            "resources": len(report.resources),
+            "breaches": [h.resource_arn for h in report.breaches],
+            "skipped": len(report.skipped),
+        },
+    )
+    return report
+
+
+def _metrics(**dimensions: str) -> EphemeralMetrics:
+    emf = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    for name, value in dimensions.items():
+        emf.add_dimension(name=name, value=value)
+    return emf
+
+
+def publish_resource_metrics(health: ResourceHealth) -> None:
+    """One EMF line per resource and region (dimensions resource / region / policy)."""
+    for region in health.regions:
+        emf = _metrics(resource=health.resource_arn, region=region.region, policy=health.policy)
+        if region.age_minutes is not None:
+            emf.add_metric(name="RecoveryPointAgeMinutes", unit=NO_UNIT, value=region.age_minutes)
+        if region.copy_lag_minutes is not None:
+            emf.add_metric(name="CopyLagMinutes", unit=NO_UNIT, value=region.copy_lag_minutes)
+        emf.add_metric(
+            name="RpoBreached", unit=MetricUnit.Count, value=int(region.status is HealthStatus.BREACH)
+        )
+        emf.flush_metrics()
+
+
+def publish_breach_counts(report: HealthReport) -> None:
+    """Resources over their RPO, per policy (dashboard) and per environment (the template's alarms).
+
+    Alarms are declared in the template, which cannot know the policy names of the runtime
+    config; environments (dev, staging, prod) are a fixed set, so each gets an alarm.
+    """
+    by_policy = Counter({h.policy: 0 for h in report.resources})
+    by_environment = Counter({h.environment.value: 0 for h in report.resources})
+    for health in report.breaches:
+        by_policy[health.policy] += 1
+        by_environment[health.environment.value] += 1
+    for dimension, counts in (("policy", by_policy), ("environment", by_environment)):
+        for value, count in sorted(counts.items()):
+            emf = _metrics(**{dimension: value})
+            emf.add_metric(name="ResourcesOverRpo", unit=MetricUnit.Count, value=count)
+            emf.flush_metrics()

@@ -1,0 +1,143 @@
+"""Health snapshots, alarm-trigger claims and incidents in the state table.
+
+These items share the table with operations but carry no ``resourceArn``, so they stay out of
+the ``byResource`` index that backup history is read from. Their ``typeStatus``
+(``HEALTH#BREACH``, ``INCIDENT#OPEN``) puts them in ``byTypeStatus``: "which resources are in
+breach right now" is one query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lifeboat.aws.errors import error_code, translated
+from lifeboat.domain.health import HealthStatus, ResourceHealth
+from lifeboat.state.store import BY_TYPE_STATUS_INDEX, StateStore, from_item, to_item
+
+HEALTH_TYPE = "HEALTH"
+TRIGGER_TYPE = "ALARM_TRIGGER"
+INCIDENT_TYPE = "INCIDENT"
+# A snapshot of a resource that is no longer protected disappears a week after its last check.
+HEALTH_RETAIN_DAYS = 7
+TRIGGER_RETAIN_DAYS = 30
+INCIDENT_RETAIN_DAYS = 400
+
+
+def health_item_id(resource_arn: str) -> str:
+    return f"health:{resource_arn}"
+
+
+def save_health(store: StateStore, health: ResourceHealth) -> None:
+    """Overwrite the resource's health item; ``breachedSince`` survives while it stays breached."""
+    now = health.checked_at
+    values: dict[str, Any] = {
+        ":type": HEALTH_TYPE,
+        ":status": health.status.value,
+        ":typeStatus": f"{HEALTH_TYPE}#{health.status.value}",
+        ":updatedAt": now.isoformat(),
+        ":expiresAt": int((now + timedelta(days=HEALTH_RETAIN_DAYS)).timestamp()),
+        ":subject": health.resource_arn,
+        ":policy": health.policy,
+        ":health": health.model_dump(mode="json", by_alias=True),
+    }
+    fields = ("type", "status", "typeStatus", "updatedAt", "expiresAt", "subject", "policy", "health")
+    names = {f"#{name}": "subjectArn" if name == "subject" else name for name in fields}
+    names["#breachedSince"] = "breachedSince"
+    assignments = [f"#{name} = :{name}" for name in fields]
+    if health.status is HealthStatus.BREACH:
+        update = "SET " + ", ".join(
+            [*assignments, "#breachedSince = if_not_exists(#breachedSince, :updatedAt)"]
+        )
+    else:
+        update = "SET " + ", ".join(assignments) + " REMOVE #breachedSince"
+    with translated({}, f"saving health of {health.resource_arn}"):
+        store.client.update_item(
+            TableName=store.table_name,
+            Key={"operationId": {"S": health_item_id(health.resource_arn)}},
+            UpdateExpression=update,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
+        )
+
+
+def breached(store: StateStore) -> list[ResourceHealth]:
+    """Every resource whose latest health snapshot is a breach (one paginated index query)."""
+    found: list[ResourceHealth] = []
+    request: dict[str, Any] = {
+        "TableName": store.table_name,
+        "IndexName": BY_TYPE_STATUS_INDEX,
+        "KeyConditionExpression": "typeStatus = :v",
+        "ExpressionAttributeValues": {":v": {"S": f"{HEALTH_TYPE}#{HealthStatus.BREACH.value}"}},
+    }
+    while True:
+        with translated({}, "querying breached resources"):
+            page = store.client.query(**request)
+        found += [ResourceHealth.model_validate(from_item(item)["health"]) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def claim(store: StateStore, key: str, *, now: datetime, window: timedelta, record: dict[str, Any]) -> bool:
+    """Take the ``key`` claim for ``window`` unless someone holds it; True if this call took it.
+
+    One conditional write: of N deliveries of the same alarm inside the window, exactly one
+    wins, whatever the concurrency.
+    """
+    item = {
+        "operationId": key,
+        "type": TRIGGER_TYPE,
+        "claimedAt": now.isoformat(),
+        "claimedUntil": int((now + window).timestamp()),
+        "expiresAt": int((now + timedelta(days=TRIGGER_RETAIN_DAYS)).timestamp()),
+        **record,
+    }
+    try:
+        with translated({}, f"claiming {key}"):
+            store.client.put_item(
+                TableName=store.table_name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(operationId) OR claimedUntil < :now",
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+            )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def read(store: StateStore, key: str) -> dict[str, Any] | None:
+    with translated({}, f"reading {key}"):
+        found = store.client.get_item(
+            TableName=store.table_name, Key={"operationId": {"S": key}}, ConsistentRead=True
+        )
+    return from_item(found["Item"]) if "Item" in found else None
+
+
+def record_incident(store: StateStore, key: str, *, now: datetime, record: dict[str, Any]) -> bool:
+    """Open an incident once per alarm state change (a redelivered event finds it). True if new."""
+    item = {
+        "operationId": key,
+        "type": INCIDENT_TYPE,
+        "status": "OPEN",
+        "typeStatus": f"{INCIDENT_TYPE}#OPEN",
+        "updatedAt": now.isoformat(),
+        "expiresAt": int((now + timedelta(days=INCIDENT_RETAIN_DAYS)).timestamp()),
+        **record,
+    }
+    try:
+        with translated({}, f"recording incident {key}"):
+            store.client.put_item(
+                TableName=store.table_name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(operationId)",
+            )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True

@@ -1,0 +1,260 @@
+"""Each handler run on the sample events in events/, as `sam local invoke` would, on an emulated account.
+
+The events describe the prod daily backup of orders-db at 2026-11-22T03:00Z; only the example KMS
+key ARNs are swapped for the keys of the emulated account.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+import pytest
+from lifeboat.errors import KmsKeyNotUsable, PolicyViolation, SnapshotQuotaExceeded
+from lifeboat.local.fleet import DEMO_INSTANCES, DemoFleet, seed_demo_fleet
+from lifeboat.local.runtime import LocalCloud
+
+EventLoader = Callable[..., dict[str, Any]]
+ORDERS = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+POINT = "lb-orders-db-daily-202611220300-6d483cac"
+OPERATION = f"backup:{POINT}"
+
+
+@dataclass
+class Account:
+    cloud: LocalCloud
+    fleet: DemoFleet
+    load_event: EventLoader
+
+    def event(self, name: str) -> dict[str, Any]:
+        """The sample event, with its example key ARNs replaced by this account's keys."""
+        example = self.load_event("snapshot.json")["preflight"]
+        replacements = {example["source"]["kmsKeyId"]: self.fleet.source_key}
+        replacements |= {t["kmsKeyId"]: self.fleet.keys[t["region"]] for t in example["targets"]}
+        return self.load_event(name, replacements)
+
+    def invoke(self, function: str, event_name: str) -> dict[str, Any]:
+        return self.cloud.invoke_function(function, self.event(event_name))
+
+    def snapshots(self, region: str) -> list[str]:
+        rds = self.cloud.client("rds", region)
+        return [
+            s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+        ]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCloud, DemoFleet]]:
+    """orders-db (prod, encrypted), sandbox-db (dev, off) and legacy-db (untagged), demo config."""
+    wanted = {"orders-db", "sandbox-db", "legacy-db"}
+    with LocalCloud(log_file=tmp_path_factory.mktemp("handlers") / "local.log") as cloud:
+        instances = tuple(i for i in DEMO_INSTANCES if i.name in wanted)
+        yield cloud, seed_demo_fleet(cloud, instances=instances, clusters=(), volumes=())
+
+
+def _reset(cloud: LocalCloud, fleet: DemoFleet) -> None:
+    """Back to the freshly seeded account: no operation, no manual snapshot, keys enabled, demo config."""
+    ddb = cloud.client("dynamodb")
+    for item in ddb.scan(TableName=cloud.table_name, ProjectionExpression="operationId")["Items"]:
+        ddb.delete_item(TableName=cloud.table_name, Key={"operationId": item["operationId"]})
+    for region in ("us-east-1", *fleet.keys):
+        rds = cloud.client("rds", region)
+        for snapshot in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]:
+            rds.delete_db_snapshot(DBSnapshotIdentifier=snapshot["DBSnapshotIdentifier"])
+    for region, key in fleet.keys.items():
+        cloud.client("kms", region).enable_key(KeyId=key.rsplit("/", 1)[-1])
+    cloud.put_config(fleet.config)
+
+
+@pytest.fixture
+def account(seeded: tuple[LocalCloud, DemoFleet], load_event: EventLoader) -> Account:
+    """The seeded account, reset before each test (one LocalCloud per module keeps the suite fast)."""
+    cloud, fleet = seeded
+    _reset(cloud, fleet)
+    return Account(cloud, fleet, load_event)
+
+
+def test_plan_expands_the_daily_run_into_protected_resources(account: Account) -> None:
+    # GIVEN the plan input of the daily schedule
+    # WHEN the plan handler runs
+    plan = account.invoke("PlanFunction", "plan.json")
+    # THEN orders-db is planned under prod, the dev instance is skipped with the reason, and the
+    # untagged one is not protected at all; the run id is the scheduled minute's
+    assert plan["runId"] == "daily-20261122T0300Z"
+    assert plan["scheduledAt"] == "2026-11-22T03:00:00Z"
+    assert plan["resources"] == [{"arn": ORDERS, "policy": "prod"}]
+    assert plan["skipped"] == [
+        {
+            "arn": account.fleet.instances["sandbox-db"],
+            "reason": "backups are disabled by policy 'dev' (dev)",
+        }
+    ]
+    # AND planning changed nothing
+    assert account.snapshots("us-east-1") == []
+
+
+def _comparable(preflight: dict[str, Any]) -> dict[str, Any]:
+    """A preflight without what depends on the account's state (quota headroom) and with DR
+    targets reduced to region and key (optional target fields may be added by the preflight)."""
+    kept = {k: v for k, v in preflight.items() if k not in ("snapshotQuotaHeadroom", "targets")}
+    return kept | {"targets": [(t["region"], t["kmsKeyId"]) for t in preflight["targets"]]}
+
+
+def test_the_preflight_produces_what_the_sample_step_events_carry(account: Account) -> None:
+    # GIVEN the preflight input for orders-db
+    # WHEN the health check (preflight) handler runs
+    preflight = account.invoke("HealthCheckFunction", "health_check.json")
+    # THEN its output is the preflight of events/snapshot.json: same ids, same source facts,
+    # DR targets resolved to this account's key ARNs, and some snapshot quota left
+    assert _comparable(preflight) == _comparable(account.event("snapshot.json")["preflight"])
+    assert preflight["snapshotQuotaHeadroom"] > 0
+    # AND the backup operation is open and PENDING, and nothing was snapshotted yet
+    operation = account.cloud.store().get(OPERATION)
+    assert operation is not None
+    assert operation.status.value == "PENDING"
+    assert account.snapshots("us-east-1") == []
+
+
+def test_the_sample_events_drive_a_whole_backup_step_by_step(account: Account) -> None:
+    # GIVEN orders-db and the sample input of every step of its backup
+    # WHEN each handler runs on its event, in the order the state machine calls them
+    account.invoke("HealthCheckFunction", "health_check.json")
+    snapshot = account.invoke("SnapshotFunction", "snapshot.json")
+    validation = account.invoke("ValidateFunction", "validate_source.json")
+    copy = account.invoke("ReplicateFunction", "replicate.json")
+    copy_validation = account.invoke("ValidateFunction", "validate_copy.json")
+    outcome = account.invoke("UpdateStateFunction", "update_state_succeeded.json")
+    # THEN the snapshot exists in us-east-1 and the copy in us-west-2, under the us-west-2 DR key
+    assert snapshot == {"recoveryPointId": POINT, "region": "us-east-1", "created": True}
+    assert account.snapshots("us-east-1") == [POINT]
+    assert copy == {"recoveryPointId": POINT, "region": "us-west-2", "created": True}
+    west = account.cloud.client("rds", "us-west-2").describe_db_snapshots(DBSnapshotIdentifier=POINT)
+    assert west["DBSnapshots"][0]["KmsKeyId"] == account.fleet.keys["us-west-2"]
+    # AND both passed validation, the copy under the expected key
+    assert validation["valid"] is True
+    assert (copy_validation["valid"], copy_validation["kmsKeyId"]) == (True, account.fleet.keys["us-west-2"])
+    # AND the state table says the backup SUCCEEDED after PENDING and RUNNING, and the copy SUCCEEDED
+    assert outcome == {"operationId": OPERATION, "status": "SUCCEEDED", "notification": None}
+    store = account.cloud.store()
+    backup = store.get(OPERATION)
+    assert backup is not None
+    assert [c.status.value for c in backup.history] == ["PENDING", "RUNNING", "SUCCEEDED"]
+    assert backup.details["validation_us-east-1"]["valid"] is True
+    west_copy = store.get(f"copy:{POINT}:us-west-2")
+    assert west_copy is not None
+    assert west_copy.status.value == "SUCCEEDED"
+
+
+def test_a_rerun_of_a_finished_backup_is_recognised_by_the_preflight(account: Account) -> None:
+    # GIVEN the backup of orders-db went through snapshot and succeeded
+    for function, event in (
+        ("HealthCheckFunction", "health_check.json"),
+        ("SnapshotFunction", "snapshot.json"),
+        ("UpdateStateFunction", "update_state_succeeded.json"),
+    ):
+        account.invoke(function, event)
+    # WHEN the same preflight input arrives again (a duplicate schedule delivery)
+    again = account.invoke("HealthCheckFunction", "health_check.json")
+    # THEN the preflight reports the recorded outcome (the state machine then stops), and the
+    # recorded history is untouched
+    assert again["alreadyRecorded"] == "SUCCEEDED"
+    operation = account.cloud.store().get(OPERATION)
+    assert operation is not None
+    assert [c.status.value for c in operation.history] == ["PENDING", "RUNNING", "SUCCEEDED"]
+    assert account.snapshots("us-east-1") == [POINT]
+
+
+def test_a_retried_snapshot_step_finds_its_snapshot(account: Account) -> None:
+    # GIVEN the snapshot step ran once (its Lambda then timed out, say, and Step Functions retries it)
+    account.invoke("HealthCheckFunction", "health_check.json")
+    account.invoke("SnapshotFunction", "snapshot.json")
+    # WHEN it runs again with the same input
+    again = account.invoke("SnapshotFunction", "snapshot.json")
+    # THEN it reports the existing snapshot; still one snapshot, one RUNNING entry
+    assert again["created"] is False
+    assert account.snapshots("us-east-1") == [POINT]
+    operation = account.cloud.store().get(OPERATION)
+    assert operation is not None
+    assert [c.status.value for c in operation.history] == ["PENDING", "RUNNING"]
+
+
+def test_recording_a_failure_keeps_the_cause_and_words_a_notification(account: Account) -> None:
+    # GIVEN a backup that started (preflight and snapshot ran)
+    account.invoke("HealthCheckFunction", "health_check.json")
+    account.invoke("SnapshotFunction", "snapshot.json")
+    # WHEN the state machine's Catch records the validation failure of events/update_state_failed.json
+    result = account.invoke("UpdateStateFunction", "update_state_failed.json")
+    # THEN the state table says FAILED with the error name and the human part of the Lambda cause
+    operation = account.cloud.store().get(OPERATION)
+    assert operation is not None
+    assert operation.status.value == "FAILED"
+    assert operation.error == "ValidationFailed"
+    assert operation.cause == f"{POINT} in us-east-1 failed validation: size_gib (expected 100, got 99)"
+    assert [c.status.value for c in operation.history] == ["PENDING", "RUNNING", "FAILED"]
+    # AND the notification names the resource, the error, the cause and the state table record
+    notification = result["notification"]
+    assert notification["subject"] == "Lifeboat: daily backup FAILED for orders-db (us-east-1)"
+    for fact in (ORDERS, "Error: ValidationFailed", "size_gib (expected 100, got 99)", OPERATION):
+        assert fact in notification["message"]
+
+
+def test_a_failure_before_the_backup_opened_is_still_recorded(account: Account) -> None:
+    # GIVEN nothing recorded for orders-db (the preflight itself failed, e.g. a throttled table)
+    # WHEN the failure is recorded
+    account.invoke("UpdateStateFunction", "update_state_failed.json")
+    # THEN a FAILED operation exists with the error, so the failure is visible in the table
+    operation = account.cloud.store().get(OPERATION)
+    assert operation is not None
+    assert (operation.status.value, operation.error) == ("FAILED", "ValidationFailed")
+    assert operation.resource_arn == ORDERS
+
+
+def test_a_preflight_with_no_snapshot_quota_left_refuses_before_snapshotting(account: Account) -> None:
+    # GIVEN an account whose manual snapshot quota is used up by an operator's snapshot
+    rds = account.cloud.client("rds")
+    rds.create_db_snapshot(DBSnapshotIdentifier="before-upgrade", DBInstanceIdentifier="orders-db")
+    quota_used_up = mock.patch.dict(os.environ, {"MOTO_RDS_SNAPSHOT_LIMIT": "1"})
+    # WHEN the preflight runs THEN it refuses, saying which quota and how to fix it
+    refused = pytest.raises(SnapshotQuotaExceeded, match=r"quota in us-east-1 is used up \(1/1\)")
+    with quota_used_up, refused:
+        account.invoke("HealthCheckFunction", "health_check.json")
+    # AND no Lifeboat snapshot was attempted
+    assert account.snapshots("us-east-1") == ["before-upgrade"]
+
+
+def test_a_preflight_with_a_disabled_dr_key_refuses_before_snapshotting(account: Account) -> None:
+    # GIVEN the eu-west-1 DR key was disabled
+    key = account.fleet.keys["eu-west-1"]
+    account.cloud.client("kms", "eu-west-1").disable_key(KeyId=key.rsplit("/", 1)[-1])
+    # WHEN the preflight runs THEN it names the key and its state, and nothing is snapshotted
+    with pytest.raises(KmsKeyNotUsable, match=f"KMS key {key} in eu-west-1 is Disabled"):
+        account.invoke("HealthCheckFunction", "health_check.json")
+    assert account.snapshots("us-east-1") == []
+
+
+def test_a_preflight_refuses_a_dr_region_equal_to_the_source(account: Account) -> None:
+    # GIVEN the prod policy was edited to copy to us-east-1, where orders-db lives
+    config = account.fleet.config
+    prod = config["policies"]["prod"]
+    account.cloud.put_config(
+        config
+        | {
+            "policies": config["policies"]
+            | {
+                "prod": prod
+                | {
+                    "drRegions": [
+                        {"region": "us-east-1", "kmsKeyId": "alias/lifeboat-dr"},
+                        {"region": "eu-west-1", "kmsKeyId": "alias/lifeboat-dr"},
+                    ]
+                }
+            }
+        }
+    )
+    # WHEN the preflight runs THEN the rule names the resource and the region; nothing is snapshotted
+    with pytest.raises(PolicyViolation, match=f"{ORDERS}: DR region us-east-1 is the source region"):
+        account.invoke("HealthCheckFunction", "health_check.json")
+    assert account.snapshots("us-east-1") == []

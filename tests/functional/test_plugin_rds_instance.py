@@ -1,0 +1,264 @@
+"""RDS DB instances on moto: tagged snapshots, idempotent re-runs, copies under the DR key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from lifeboat.aws.clients import Clients
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.ids import recovery_point_id
+from lifeboat.domain.policy import Tier
+from lifeboat.domain.recovery import recovery_point_tags
+from lifeboat.errors import (
+    KmsKeyNotUsable,
+    RecoveryPointConflict,
+    RecoveryPointNotFound,
+    ResourceNotFound,
+    SnapshotQuotaExceeded,
+)
+from lifeboat.local.moto_patches import patched_moto
+from lifeboat.plugins.rds_instance import RdsInstancePlugin
+
+SOURCE, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
+AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Account:
+    clients: Clients
+    plugin: RdsInstancePlugin
+    source_key: str
+    _dr_keys: dict[str, str] = field(default_factory=dict)
+
+    def dr_key(self, region: str) -> str:
+        """The region's DR key, created on first use (each key costs a client and a call)."""
+        if region not in self._dr_keys:
+            kms = self.clients("kms", region)
+            self._dr_keys[region] = kms.create_key(Description=f"DR copies in {region}")["KeyMetadata"]["Arn"]
+        return self._dr_keys[region]
+
+    def rds(self, region: str = SOURCE) -> Any:
+        return self.clients("rds", region)
+
+    def snapshots(self, region: str) -> dict[str, dict[str, Any]]:
+        """Manual snapshots (RDS's own automated ones are not recovery points)."""
+        found = self.rds(region).describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+        return {s["DBSnapshotIdentifier"]: s for s in found}
+
+
+@pytest.fixture
+def account(moto_clients: Clients) -> Iterator[Account]:
+    """An empty emulated account with a customer key for sources (DR keys are made on demand)."""
+    clients = moto_clients
+    source_key = clients("kms", SOURCE).create_key(Description="app data")["KeyMetadata"]["Arn"]
+    yield Account(clients, RdsInstancePlugin(clients), source_key)
+
+
+def _instance(
+    acct: Account, name: str, *, encrypted: bool = True, tags: dict[str, str] | None = None
+) -> ResourceRef:
+    tags = {"lifeboat:policy": "prod"} if tags is None else tags
+    request: dict[str, Any] = {
+        "DBInstanceIdentifier": name,
+        "DBInstanceClass": "db.t4g.medium",
+        "Engine": "postgres",
+        "EngineVersion": "16.4",
+        "AllocatedStorage": 100,
+        "MasterUsername": "lifeboat",
+        "MasterUserPassword": "not-a-real-password-1",
+        "Tags": [
+            {"Key": k, "Value": v} for k, v in ({"lifeboat:policy": "prod"} if tags is None else tags).items()
+        ],
+    }
+    if encrypted:
+        request |= {"StorageEncrypted": True, "KmsKeyId": acct.source_key}
+    created = acct.rds().create_db_instance(**request)
+    return ResourceRef.parse(created["DBInstance"]["DBInstanceArn"])
+
+
+def _point(ref: ResourceRef) -> tuple[str, dict[str, str]]:
+    point = recovery_point_id(ref.arn, Tier.DAILY, AT)
+    tags = recovery_point_tags(
+        resource_arn=ref.arn, recovery_point_id=point, tier="daily", policy="prod", scheduled_at=AT
+    )
+    return point, tags
+
+
+def _tags(snapshot: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in snapshot.get("TagList", [])}
+
+
+def test_discovery_finds_only_instances_tagged_with_a_policy(account: Account) -> None:
+    # GIVEN a prod-tagged, a staging-tagged, an untagged and an otherwise-tagged instance
+    prod = _instance(account, "orders-db")
+    staging = _instance(account, "reports-db", tags={"lifeboat:policy": "staging"})
+    _instance(account, "legacy-db", tags={})
+    _instance(account, "scratch-db", tags={"team": "data"})
+    # WHEN Lifeboat discovers protected instances
+    found = sorted(account.plugin.discover(SOURCE, "lifeboat:policy"))
+    # THEN only the tagged ones are found, each with its policy
+    assert found == sorted([(prod.arn, "prod"), (staging.arn, "staging")])
+
+
+def test_describe_source_reports_the_facts_a_snapshot_must_match(account: Account) -> None:
+    """GIVEN an encrypted 100 GiB postgres 16.4 instance WHEN described THEN those facts and its key are
+    reported."""
+    ref = _instance(account, "orders-db")
+    source = account.plugin.describe_source(ref)
+    assert (source.status, source.engine, source.engine_version, source.size_gib) == (
+        "available",
+        "postgres",
+        "16.4",
+        100,
+    )
+    assert source.encrypted
+    assert source.kms_key_id == account.source_key
+
+
+def test_describe_source_of_a_deleted_instance_is_resource_not_found(account: Account) -> None:
+    # GIVEN an ARN whose instance does not exist
+    ref = ResourceRef.parse("arn:aws:rds:us-east-1:123456789012:db:gone-db")
+    # WHEN the preflight describes it THEN ResourceNotFound names it
+    with pytest.raises(ResourceNotFound, match="gone-db"):
+        account.plugin.describe_source(ref)
+
+
+def test_create_makes_a_tagged_snapshot(account: Account) -> None:
+    # GIVEN an encrypted prod instance
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    # WHEN its recovery point is created
+    outcome = account.plugin.create_recovery_point(ref, point, tags)
+    # THEN a snapshot with the deterministic id exists, carries the Lifeboat tags, under the source key
+    assert (outcome.created, outcome.region) == (True, SOURCE)
+    snapshot = account.snapshots(SOURCE)[point]
+    assert snapshot["DBInstanceIdentifier"] == "orders-db"
+    assert _tags(snapshot) == tags
+    assert snapshot["Encrypted"]
+    assert snapshot["KmsKeyId"] == account.source_key
+
+
+def test_creating_again_finds_the_first_snapshot_and_makes_no_second(account: Account) -> None:
+    # GIVEN a recovery point already created by a first run
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    # WHEN the step is re-run (a retried Lambda, a duplicate schedule)
+    again = account.plugin.create_recovery_point(ref, point, tags)
+    # THEN it reports the existing point and the instance still has exactly one snapshot
+    assert (again.recovery_point_id, again.created) == (point, False)
+    assert list(account.snapshots(SOURCE)) == [point]
+
+
+def test_a_foreign_snapshot_with_our_id_is_a_conflict_and_is_left_alone(account: Account) -> None:
+    # GIVEN somebody made a snapshot with our id but without Lifeboat's tags
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.rds().create_db_snapshot(DBSnapshotIdentifier=point, DBInstanceIdentifier="orders-db")
+    # WHEN Lifeboat creates its recovery point
+    with pytest.raises(RecoveryPointConflict, match="does not carry Lifeboat's tags"):
+        account.plugin.create_recovery_point(ref, point, tags)
+    # THEN the foreign snapshot is not adopted: it still has no Lifeboat tags
+    assert _tags(account.snapshots(SOURCE)[point]) == {}
+
+
+def test_an_encrypted_copy_lands_in_the_dr_region_under_exactly_that_regions_key(account: Account) -> None:
+    # GIVEN an encrypted recovery point in us-east-1
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    # WHEN it is copied to us-west-2 with the us-west-2 DR key
+    outcome = account.plugin.copy_recovery_point(ref, point, WEST, account.dr_key(WEST))
+    # THEN us-west-2 holds the copy, encrypted with that key (not the source key), with our tags
+    assert (outcome.region, outcome.created) == (WEST, True)
+    copy = account.snapshots(WEST)[point]
+    assert copy["Encrypted"]
+    assert copy["KmsKeyId"] == account.dr_key(WEST)
+    assert _tags(copy) == tags
+    # AND it passes level-1 validation against the DR key
+    _, checks = account.plugin.validate(
+        WEST,
+        point,
+        account.plugin.describe_source(ref),
+        expected_kms_key_id=account.dr_key(WEST),
+        expected_tags=tags,
+    )
+    assert [c.name for c in checks if not c.passed] == []
+
+
+def test_copying_again_finds_the_existing_copy(account: Account) -> None:
+    """GIVEN a copy already made WHEN the replicate step re-runs THEN it reports the copy and makes no second
+    one."""
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    account.plugin.copy_recovery_point(ref, point, WEST, account.dr_key(WEST))
+    again = account.plugin.copy_recovery_point(ref, point, WEST, account.dr_key(WEST))
+    assert again.created is False
+    assert list(account.snapshots(WEST)) == [point]
+
+
+@pytest.mark.parametrize("key", ["eu-west-1-key", "arn:aws:kms:us-west-2:123456789012:key/no-such-key"])
+def test_a_copy_under_an_unusable_key_is_refused_and_nothing_lands(account: Account, key: str) -> None:
+    # GIVEN a recovery point, and a key from another region or one that does not exist
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    key_id = account.dr_key(EU) if key == "eu-west-1-key" else key
+    # WHEN it is copied to us-west-2 under that key
+    with pytest.raises(KmsKeyNotUsable, match=f"copy of {point} to us-west-2"):
+        account.plugin.copy_recovery_point(ref, point, WEST, key_id)
+    # THEN no copy exists in us-west-2
+    assert account.snapshots(WEST) == {}
+
+
+def test_describing_a_missing_recovery_point_is_recovery_point_not_found(account: Account) -> None:
+    """GIVEN no snapshot with that id WHEN described THEN RecoveryPointNotFound names it."""
+    with pytest.raises(RecoveryPointNotFound, match="lb-nothing-here"):
+        account.plugin.describe_recovery_point(WEST, "lb-nothing-here")
+
+
+def test_deleting_removes_the_recovery_point(account: Account) -> None:
+    """GIVEN a recovery point WHEN deleted THEN it is gone, and deleting it again is RecoveryPointNotFound."""
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    account.plugin.delete_recovery_point(SOURCE, point)
+    assert account.snapshots(SOURCE) == {}
+    with pytest.raises(RecoveryPointNotFound):
+        account.plugin.delete_recovery_point(SOURCE, point)
+
+
+def test_snapshot_quota_counts_manual_snapshots(account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN an account whose manual snapshot quota is 5, with one Lifeboat snapshot in it
+    monkeypatch.setenv("MOTO_RDS_SNAPSHOT_LIMIT", "5")
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    # WHEN the quota is read (local mode answers RDS DescribeAccountAttributes from moto's store)
+    with patched_moto(time_scale=1.0):
+        quota = account.plugin.snapshot_quota(SOURCE)
+    # THEN 1 of 5 is used, 4 left
+    assert quota is not None
+    assert (quota.used, quota.max, quota.headroom) == (1, 5, 4)
+
+
+def test_a_full_snapshot_quota_is_snapshot_quota_exceeded(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an account whose snapshot quota is used up (by an operator's manual snapshot)
+    ref = _instance(account, "orders-db")
+    account.rds().create_db_snapshot(
+        DBSnapshotIdentifier="manual-before-upgrade", DBInstanceIdentifier="orders-db"
+    )
+    every_snapshot = account.rds().describe_db_snapshots()["DBSnapshots"]  # moto counts automated too
+    monkeypatch.setenv("MOTO_RDS_SNAPSHOT_LIMIT", str(len(every_snapshot)))
+    point, tags = _point(ref)
+    # WHEN Lifeboat creates its recovery point THEN it is told the quota is used up, and nothing is made
+    with pytest.raises(SnapshotQuotaExceeded, match=f"snapshot {point} of {ref.arn}"):
+        account.plugin.create_recovery_point(ref, point, tags)
+    assert list(account.snapshots(SOURCE)) == ["manual-before-upgrade"]

@@ -1,0 +1,63 @@
+"""rpo_monitor: live RPO from the state table -> report, health snapshot, EMF metrics."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from lifeboat.local.fleet import DemoInstance, create_instance
+from lifeboat.local.runtime import LocalCloud
+from lifeboat.state.health import breached
+
+from .health_support import ORDERS_ARN, REPORTS_ARN, cloud, event, seed_backup
+
+__all__ = ["cloud"]
+
+
+def _emf(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_the_monitor_reports_saves_and_publishes_the_live_rpo(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN orders-db (prod, RPO 1 h) last backed up 2 h ago and copied to us-west-2 only,
+    # reports-db (staging, RPO 24 h) backed up and copied 1 h ago, and a dev database (backups off)
+    seed_backup(cloud, ORDERS_ARN, timedelta(hours=2), regions=("us-west-2",))
+    seed_backup(cloud, REPORTS_ARN, timedelta(hours=1), regions=("us-west-2",))
+    create_instance(cloud, DemoInstance("sandbox-db", "dev", encrypted=False), source_key="")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    # WHEN the 15-minute schedule fires
+    report = cloud.invoke_function("RpoMonitorFunction", event("rpo_monitor_schedule.json"))
+    # THEN the report has orders-db in breach (2 h old at the source, no copy in eu-west-1) ...
+    by_name = {r["resourceArn"].rsplit(":", 1)[-1]: r for r in report["resources"]}
+    orders = {r["region"]: r for r in by_name["orders-db"]["regions"]}
+    assert by_name["orders-db"]["status"] == "BREACH"
+    assert 119 <= orders["us-east-1"]["ageMinutes"] <= 121
+    assert (orders["us-west-2"]["status"], orders["us-west-2"]["copyLagMinutes"]) == ("BREACH", 0.0)
+    assert (orders["eu-west-1"]["status"], orders["eu-west-1"]["ageMinutes"]) == ("BREACH", None)
+    # ... reports-db within its 24 h target, and the dev database left out with the reason
+    assert by_name["reports-db"]["status"] == "OK"
+    assert [s["reason"] for s in report["skipped"]] == ["backups are disabled by policy 'dev' (dev)"]
+    # AND the state table answers "who is in breach" from the snapshot
+    assert [h.resource_arn for h in breached(cloud.store())] == [ORDERS_ARN]
+    # AND CloudWatch gets the age per resource/region/policy and the breach count per environment
+    lines = _emf(capsys.readouterr().out)
+    ages = {
+        (line["resource"], line["region"]): line["RecoveryPointAgeMinutes"]
+        for line in lines
+        if "RecoveryPointAgeMinutes" in line
+    }
+    assert set(ages) == {
+        (ORDERS_ARN, "us-east-1"),
+        (ORDERS_ARN, "us-west-2"),
+        (REPORTS_ARN, "us-east-1"),
+        (REPORTS_ARN, "us-west-2"),
+    }
+    age_line = next(line for line in lines if "RecoveryPointAgeMinutes" in line)
+    dimensions = age_line["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    assert set(dimensions[0]) == {"service", "resource", "region", "policy"}
+    over = {line["environment"]: line["ResourcesOverRpo"] for line in lines if "environment" in line}
+    assert over == {"prod": [1.0], "staging": [0.0]}  # EMF values are lists

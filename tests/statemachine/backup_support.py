@@ -1,0 +1,73 @@
+"""Shared set-up of the state machine tests: an emulated account running the real backup ASL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
+from lifeboat.domain.operations import Operation
+from lifeboat.domain.policy import Tier
+from lifeboat.local.fleet import DEMO_INSTANCES, DemoFleet, DemoInstance, seed_demo_fleet
+from lifeboat.local.runtime import LocalCloud
+
+SOURCE = "us-east-1"
+DR_REGIONS = ("us-west-2", "eu-west-1")
+SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+# Retry intervals of an hour and more take a fraction of a second.
+FAST = 0.0001
+
+
+def demo_instances(*names: str) -> tuple[DemoInstance, ...]:
+    found = tuple(i for i in DEMO_INSTANCES if i.name in names)
+    assert len(found) == len(names), f"not in the demo fleet: {set(names) - {i.name for i in found}}"
+    return found
+
+
+@contextmanager
+def instance_fleet(
+    log_dir: Path, *names: str, time_scale: float = FAST
+) -> Iterator[tuple[LocalCloud, DemoFleet]]:
+    """An emulated account holding the named demo RDS instances and the demo config."""
+    with LocalCloud(time_scale=time_scale, log_file=log_dir / "local.log") as cloud:
+        yield cloud, seed_demo_fleet(cloud, instances=demo_instances(*names), clusters=(), volumes=())
+
+
+def point_of(arn: str, at: datetime = SCHEDULED_AT) -> str:
+    return recovery_point_id(arn, Tier.DAILY, at)
+
+
+def backup_of(cloud: LocalCloud, arn: str, at: datetime = SCHEDULED_AT) -> Operation:
+    operation = cloud.store().get(backup_operation_id(point_of(arn, at)))
+    assert operation is not None, f"no backup operation for {arn}"
+    return operation
+
+
+def copy_of(cloud: LocalCloud, arn: str, region: str, at: datetime = SCHEDULED_AT) -> Operation | None:
+    return cloud.store().get(copy_operation_id(point_of(arn, at), region))
+
+
+def manual_snapshots(cloud: LocalCloud, region: str) -> dict[str, dict[str, Any]]:
+    """The manual DB snapshots of a region by id (RDS's automated ones are not recovery points)."""
+    found = cloud.client("rds", region).describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    return {s["DBSnapshotIdentifier"]: s for s in found}
+
+
+def snapshot_counts(cloud: LocalCloud) -> dict[str, int]:
+    return {region: len(manual_snapshots(cloud, region)) for region in (SOURCE, *DR_REGIONS)}
+
+
+def tags(snapshot: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in snapshot.get("TagList", [])}
+
+
+def run(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:
+    """Wait for an execution; its description, with the output parsed."""
+    described = cloud.wait(execution_arn, timeout=120)
+    if "output" in described:
+        described["output"] = json.loads(described["output"])
+    return described

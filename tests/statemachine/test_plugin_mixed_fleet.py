@@ -1,0 +1,71 @@
+"""The real backup ASL over a mixed fleet (RDS instances, Aurora clusters, EBS volumes) on moto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lifeboat.domain.ids import recovery_point_id
+from lifeboat.domain.operations import OperationType
+from lifeboat.domain.policy import Tier
+from lifeboat.local.fleet import DemoCluster, DemoInstance, DemoVolume, seed_demo_fleet
+from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
+from lifeboat.local.runtime import LocalCloud
+from lifeboat.plugins.ebs_volume import EbsVolumePlugin
+from lifeboat.plugins.rds_cluster import RdsClusterPlugin
+
+SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+DR_REGIONS = ("us-west-2", "eu-west-1")
+
+
+def test_a_mixed_fleet_backs_up_and_copies_under_each_regions_key(tmp_path: Path) -> None:
+    """GIVEN encrypted prod RDS instances, Aurora clusters and EBS volumes WHEN the daily
+    schedule fires THEN every resource SUCCEEDED and each has a copy in both DR regions,
+    encrypted with that region's DR key."""
+    with LocalCloud(log_file=tmp_path / "local.log") as cloud:
+        fleet = seed_demo_fleet(
+            cloud,
+            instances=(DemoInstance("orders-db", "prod", encrypted=True),),
+            clusters=(DemoCluster("ledger-aurora", "prod", encrypted=True),),
+            volumes=(DemoVolume("build-cache", "prod", encrypted=True),),
+        )
+        execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
+
+        assert cloud.wait(execution)["status"] == "SUCCEEDED"
+        arns = [*fleet.instances.values(), *fleet.clusters.values(), *fleet.volumes.values()]
+        statuses = {}
+        for arn in arns:
+            point = recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)
+            statuses[arn] = cloud.store().get(f"backup:{point}").status.value  # type: ignore[union-attr]
+        assert set(statuses.values()) == {"SUCCEEDED"}, statuses
+
+        cluster_point = recovery_point_id(fleet.clusters["ledger-aurora"], Tier.DAILY, SCHEDULED_AT)
+        volume_point = recovery_point_id(fleet.volumes["build-cache"], Tier.DAILY, SCHEDULED_AT)
+        for region in DR_REGIONS:
+            cluster_copy = RdsClusterPlugin(cloud.client).describe_recovery_point(region, cluster_point)
+            volume_copy = EbsVolumePlugin(cloud.client).describe_recovery_point(region, volume_point)
+            assert (cluster_copy.status, cluster_copy.kms_key_id) == ("available", fleet.keys[region])
+            assert (volume_copy.status, volume_copy.kms_key_id) == ("completed", fleet.keys[region])
+
+
+def test_thirty_aurora_clusters_copy_within_the_limit_without_a_failed_backup(tmp_path: Path) -> None:
+    """GIVEN 30 prod Aurora clusters (2 DR regions) and AWS's limit of 5 concurrent cluster
+    copies per destination region WHEN the daily run copies them all THEN copies beyond the
+    limit are refused with SnapshotQuotaExceeded, the CopyToRegion Retry absorbs every refusal,
+    and all 30 backups and 60 copies SUCCEEDED."""
+    clusters = tuple(DemoCluster(f"ledger-{n:02d}", "prod", encrypted=False) for n in range(30))
+    with LocalCloud(log_file=tmp_path / "local.log") as cloud:
+        seed_demo_fleet(cloud, instances=(), clusters=clusters, volumes=())
+        execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
+
+        assert cloud.wait(execution, timeout=240)["status"] == "SUCCEEDED"
+        operations = cloud.operations()
+        replicate = cloud.function_arn("ReplicateFunction").rsplit(":", 1)[-1]
+        refused = cloud.lambdas.errors[replicate]
+
+    backups = [op for op in operations if op["type"] == OperationType.BACKUP.value]
+    copies = [op for op in operations if op["type"] == OperationType.COPY.value]
+    assert len(backups) == 30 and {op["status"] for op in backups} == {"SUCCEEDED"}
+    assert len(copies) == 60 and {op["status"] for op in copies} == {"SUCCEEDED"}
+    # 20 children run at once and each copies to both regions: more than 5 per region ask.
+    assert refused > 0, f"expected copies beyond {AURORA_COPY_LIMIT} per region to be refused"

@@ -1,0 +1,165 @@
+"""The resource plugin contract, checked over every registered plugin.
+
+Adding a resource type is one plugin module, its functional tests and its IAM lines in
+template.yaml: these tests fail when any of the three is missing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.errors import UnsupportedOperation
+from lifeboat.local.template import load_template
+from lifeboat.plugins import REGISTRY, plugin_class_for
+from lifeboat.plugins.base import PluginOperation, ResourcePlugin
+from lifeboat.plugins.rds_instance import RdsInstancePlugin
+from pydantic import ValidationError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONAL_TESTS = PROJECT_ROOT / "tests" / "functional"
+
+# Which template function runs each operation (service/backup.py, service/cleanup.py): its role
+# must grant the operation's actions. Create and copy also describe, to accept a point that
+# already exists; cleanup describes a point to re-check its tags before deleting it.
+OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
+    PluginOperation.DISCOVER: ("PlanFunction",),
+    PluginOperation.DESCRIBE_SOURCE: ("HealthCheckFunction",),
+    PluginOperation.SNAPSHOT_QUOTA: ("HealthCheckFunction",),
+    PluginOperation.CREATE: ("SnapshotFunction",),
+    PluginOperation.DESCRIBE_RECOVERY_POINT: (
+        "SnapshotFunction",
+        "ValidateFunction",
+        "ReplicateFunction",
+        "CleanupDeleteFunction",
+    ),
+    PluginOperation.COPY: ("ReplicateFunction",),
+    PluginOperation.DELETE: ("CleanupDeleteFunction",),
+}
+
+SAMPLE_ARNS = {
+    "rds_instance": "arn:aws:rds:us-east-1:123456789012:db:orders-db",
+    "rds_cluster": "arn:aws:rds:us-east-1:123456789012:cluster:ledger-aurora",
+    "ebs_volume": "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0",
+}
+
+PLUGINS = sorted(REGISTRY.values(), key=lambda p: p.resource_type)
+
+
+def _granted_actions(function_logical_id: str) -> set[str]:
+    resource = load_template().resources[function_logical_id]
+    actions: set[str] = set()
+    for policy in resource["Properties"].get("Policies", []):
+        if not isinstance(policy, dict) or "Statement" not in policy:
+            continue
+        for statement in policy["Statement"]:
+            if statement.get("Effect") == "Allow":
+                granted = statement.get("Action", [])
+                actions.update([granted] if isinstance(granted, str) else granted)
+    return actions
+
+
+def _is_granted(action: str, granted: set[str]) -> bool:
+    return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in granted)
+
+
+def _supported(plugin: type[ResourcePlugin]) -> Iterator[PluginOperation]:
+    return (op for op in PluginOperation if op not in plugin.unsupported)
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.resource_type)
+def test_every_operation_is_declared_supported_or_unsupported(plugin: type[ResourcePlugin]) -> None:
+    """GIVEN a registered plugin THEN every contract operation either has its IAM actions
+    declared or is declared unsupported with a reason an operator can act on."""
+    undeclared = [op for op in _supported(plugin) if op not in plugin.iam_actions]
+    unexplained = [op for op, reason in plugin.unsupported.items() if len(reason) < 20]
+
+    assert not undeclared, f"{plugin.resource_type}: no IAM actions declared for {undeclared}"
+    assert not unexplained, f"{plugin.resource_type}: unsupported without a reason: {unexplained}"
+    assert plugin.max_concurrent_copies > 0
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.resource_type)
+def test_template_grants_each_operations_actions_to_the_function_running_it(
+    plugin: type[ResourcePlugin],
+) -> None:
+    """GIVEN a plugin's declared IAM actions WHEN template.yaml is read THEN the function that
+    runs each operation is allowed every action that operation calls."""
+    missing = [
+        f"{function} lacks {action} ({operation.value})"
+        for operation in _supported(plugin)
+        for function in OPERATION_FUNCTIONS.get(operation, ())
+        for action in sorted(plugin.iam_actions[operation])
+        if not _is_granted(action, _granted_actions(function))
+    ]
+
+    assert not missing, f"{plugin.resource_type}:\n" + "\n".join(missing)
+
+
+def test_the_iam_check_catches_an_action_the_template_does_not_grant() -> None:
+    """GIVEN an action no function is granted THEN the check reports it (it is not vacuous)."""
+    assert not _is_granted("rds:DeleteDBClusterSnapshot", _granted_actions("SnapshotFunction"))
+    assert _is_granted("rds:CreateDBClusterSnapshot", _granted_actions("SnapshotFunction"))
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.resource_type)
+def test_options_schema_is_declared_and_strict(plugin: type[ResourcePlugin]) -> None:
+    """GIVEN a plugin's options schema THEN the defaults validate, it has a JSON schema, and an
+    unknown option is an error rather than silently ignored."""
+    plugin.options_model.model_validate({})
+    assert plugin.options_model.model_json_schema()["type"] == "object"
+    with pytest.raises(ValidationError):
+        plugin.options_model.model_validate({"noSuchOption": True})
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.resource_type)
+def test_each_plugin_has_a_functional_test_module(plugin: type[ResourcePlugin]) -> None:
+    """GIVEN a registered plugin THEN tests/functional/test_plugin_<type>.py exercises it on moto."""
+    module = FUNCTIONAL_TESTS / f"test_plugin_{plugin.resource_type}.py"
+
+    assert module.is_file(), f"missing {module.relative_to(PROJECT_ROOT)}"
+    assert plugin.__name__ in module.read_text()
+
+
+@pytest.mark.parametrize(("resource_type", "arn"), sorted(SAMPLE_ARNS.items()))
+def test_arns_route_to_their_plugin(resource_type: str, arn: str) -> None:
+    """GIVEN a resource ARN THEN the registry picks the plugin of its type."""
+    assert plugin_class_for(ResourceRef.parse(arn)).resource_type == resource_type
+
+
+def test_every_plugin_has_a_sample_arn_here() -> None:
+    """GIVEN the registry THEN each type's ARN routing is covered by the test above."""
+    assert set(SAMPLE_ARNS) == set(REGISTRY)
+
+
+def test_an_arn_of_an_unknown_type_names_the_supported_types() -> None:
+    """GIVEN an S3 bucket ARN WHEN a plugin is looked up THEN UnsupportedOperation lists the types."""
+    with pytest.raises(UnsupportedOperation, match="rds_cluster"):
+        plugin_class_for(ResourceRef.parse("arn:aws:s3:us-east-1:123456789012:bucket/data"))
+
+
+def test_an_unsupported_operation_raises_its_declared_reason() -> None:
+    """GIVEN a type that declares copies unsupported WHEN a copy is asked for THEN the error
+    names the type, the operation and the reason, and nothing is attempted."""
+
+    class NoCopies(RdsInstancePlugin):
+        resource_type = "no_copies"
+        unsupported: ClassVar[Mapping[PluginOperation, str]] = {
+            PluginOperation.COPY: "this type has no cross-region copy in AWS"
+        }
+
+        def _copy(self, *args: Any, **kwargs: Any) -> None:
+            self._unsupported(PluginOperation.COPY)
+
+    def no_client(service: str, region: str) -> Any:
+        raise AssertionError(f"no AWS call expected, got {service} in {region}")
+
+    plugin = NoCopies(no_client)
+    ref = ResourceRef.parse(SAMPLE_ARNS["rds_instance"])
+
+    with pytest.raises(UnsupportedOperation, match=r"no_copies does not support copy_recovery_point: this"):
+        plugin.copy_recovery_point(ref, "lb-x", "us-west-2", None)
