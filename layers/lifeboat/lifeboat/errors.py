@@ -73,3 +73,19 @@ class OperationAlreadyFinished(LifeboatError):
 
     The first delivery's result stands; the workflow ends the duplicate quietly.
     """
+
+
+class TargetExists(LifeboatError):
+    """The restore target already exists and was not created by this restore: never overwritten."""
+
+
+class RestoreFailed(LifeboatError):
+    """AWS reports the restore itself failed (e.g. ``incompatible-restore``); retrying will not help."""
+
+
+class ChecksFailed(LifeboatError):
+    """A restored resource came up but failed its post-restore checks (named in the message)."""
+
+
+class TeardownRefused(LifeboatError):
+    """A teardown was asked for a resource that is not that drill's own temporary resource."""

@@ -27,6 +27,8 @@ class OperationType(StrEnum):
     BACKUP = "BACKUP"
     COPY = "COPY"
     DELETE = "DELETE"
+    RESTORE = "RESTORE"
+    DRILL = "DRILL"  # SUCCEEDED = every check passed; FAILED = a check failed or the drill broke
 
 
 # PENDING -> RUNNING -> SUCCEEDED | FAILED; an operation may also fail before it runs.

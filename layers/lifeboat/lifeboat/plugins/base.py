@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, NoReturn
 
@@ -30,7 +31,14 @@ from lifeboat.domain.recovery import (
     is_ours,
     level1_checks,
 )
-from lifeboat.errors import RecoveryPointConflict, UnsupportedOperation
+from lifeboat.domain.restore import RestoredFacts, RestoreNetwork, RestoreSpec, is_drill_resource, owned_by
+from lifeboat.errors import (
+    RecoveryPointConflict,
+    ResourceNotFound,
+    TargetExists,
+    TeardownRefused,
+    UnsupportedOperation,
+)
 
 
 class PluginOperation(StrEnum):
@@ -43,6 +51,10 @@ class PluginOperation(StrEnum):
     DESCRIBE_RECOVERY_POINT = "describe_recovery_point"
     COPY = "copy_recovery_point"
     DELETE = "delete_recovery_point"
+    RESTORE = "restore_recovery_point"
+    RESTORE_TO_TIME = "restore_to_point_in_time"
+    DESCRIBE_RESTORED = "describe_restored"
+    DELETE_RESTORED = "delete_restored"
 
 
 class NoOptions(BaseModel):
@@ -56,6 +68,26 @@ class RecoveryPointExists(Exception):
 
     Internal to plugins: the base class decides whether that is success or a conflict.
     """
+
+
+class RestoreTargetExists(Exception):
+    """Raised by a backend when a restore's target identifier is taken.
+
+    Internal to plugins: the base class decides whether that is this operation's own resource
+    (a retried step) or somebody else's (never overwritten).
+    """
+
+
+class RestoreWindow(BaseModel):
+    """The times a point-in-time restore of a source can reach."""
+
+    earliest: datetime
+    latest: datetime
+
+
+class TeardownState(StrEnum):
+    DELETING = "deleting"
+    GONE = "gone"
 
 
 class QuotaUsage(BaseModel):
@@ -132,6 +164,32 @@ class ResourcePlugin(ABC):
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
         """Manual snapshot quota usage in ``region``, or None if the type has no such quota."""
 
+    @abstractmethod
+    def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
+        """Start restoring the point held in ``spec.region`` into the new resource ``spec.target_id``;
+        raise RestoreTargetExists if the identifier is taken."""
+
+    @abstractmethod
+    def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
+        """Start a point-in-time restore of the source into ``spec.target_id`` (same region);
+        raise RestoreTargetExists if the identifier is taken."""
+
+    @abstractmethod
+    def restore_window(self, ref: ResourceRef) -> RestoreWindow | None:
+        """The point-in-time window of the source, or None when it has none (no automated backups)."""
+
+    @abstractmethod
+    def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
+        """Facts of a restored resource; ResourceNotFound if there is none."""
+
+    @abstractmethod
+    def _delete_restored(self, region: str, identifier: str) -> None:
+        """Start deleting a restored resource, without a final snapshot."""
+
+    def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
+        """The source's network settings and tags, which a restore in its region inherits."""
+        return RestoreNetwork(), {}
+
     # --- the flow, owned here ------------------------------------------------------------
     def create_recovery_point(
         self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]
@@ -167,6 +225,65 @@ class ResourcePlugin(ABC):
             facts, source, expected_kms_key_id=expected_kms_key_id, expected_tags=expected_tags
         )
         return facts, checks
+
+    def start_restore(
+        self,
+        recovery_point_id: str | None,
+        spec: RestoreSpec,
+        operation_id: str,
+        *,
+        ref: ResourceRef,
+        point_in_time: datetime | None = None,
+    ) -> Outcome:
+        """Restore a recovery point (or the source to ``point_in_time``) into a *new* resource.
+
+        The target found already existing is success only when this very operation created it
+        (a retried step); anything else is TargetExists and nothing is touched.
+        """
+        try:
+            if point_in_time is not None:
+                self._restore_to_time(ref, point_in_time, spec)
+            elif recovery_point_id is not None:
+                self._restore(recovery_point_id, spec)
+            else:
+                raise ValueError("a restore needs a recovery point or a point in time")
+        except RestoreTargetExists:
+            self._ensure_restored_by(spec.region, spec.target_id, operation_id)
+            return Outcome(recovery_point_id=spec.target_id, region=spec.region, created=False)
+        return Outcome(recovery_point_id=spec.target_id, region=spec.region, created=True)
+
+    def ensure_target_free(self, region: str, identifier: str, operation_id: str) -> None:
+        """Before any mutation: the target must not exist, unless this operation created it."""
+        try:
+            self._ensure_restored_by(region, identifier, operation_id)
+        except ResourceNotFound:
+            return
+
+    def teardown(self, region: str, identifier: str, operation_id: str) -> TeardownState:
+        """Delete a drill's temporary resource: only one tagged as that drill's own, never another."""
+        try:
+            facts = self.describe_restored(region, identifier)
+        except ResourceNotFound:
+            return TeardownState.GONE
+        if not is_drill_resource(facts.tags, operation_id):
+            raise TeardownRefused(
+                f"{facts.arn} is not the temporary resource of drill {operation_id}; Lifeboat deletes "
+                "only resources it restored for that drill"
+            )
+        if facts.status != "deleting":
+            try:
+                self._delete_restored(region, identifier)
+            except ResourceNotFound:
+                return TeardownState.GONE
+        return TeardownState.DELETING
+
+    def _ensure_restored_by(self, region: str, identifier: str, operation_id: str) -> None:
+        facts = self.describe_restored(region, identifier)
+        if not owned_by(facts.tags, operation_id):
+            raise TargetExists(
+                f"{identifier} already exists in {region} and was not created by {operation_id}; "
+                "Lifeboat never restores over an existing resource: choose a new target identifier"
+            )
 
     def _ensure_ours(self, region: str, recovery_point_id: str) -> None:
         facts = self.describe_recovery_point(region, recovery_point_id)

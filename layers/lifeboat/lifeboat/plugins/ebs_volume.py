@@ -10,18 +10,26 @@ the snapshot the first attempt started instead of starting a second one.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from lifeboat.aws.errors import translated
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.recovery import RECOVERY_POINT_TAG, RecoveryPointFacts, SourceSpec
+from lifeboat.domain.restore import RestoredFacts, RestoreSpec
 from lifeboat.errors import (
     RecoveryPointNotFound,
     ResourceNotFound,
     ResourceNotReady,
     SnapshotQuotaExceeded,
 )
-from lifeboat.plugins.base import PluginOperation, QuotaUsage, RecoveryPointExists, ResourcePlugin
+from lifeboat.plugins.base import (
+    PluginOperation,
+    QuotaUsage,
+    RecoveryPointExists,
+    ResourcePlugin,
+    RestoreWindow,
+)
 
 _EC2_ERRORS = {
     "InvalidVolume.NotFound": ResourceNotFound,
@@ -65,6 +73,22 @@ class EbsVolumePlugin(ResourcePlugin):
         PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"ec2:DescribeSnapshots"}),
         PluginOperation.COPY: frozenset({"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots"}),
         PluginOperation.DELETE: frozenset({"ec2:DeleteSnapshot", "ec2:DescribeSnapshots"}),
+    }
+    unsupported: ClassVar[Mapping[PluginOperation, str]] = {
+        PluginOperation.RESTORE: (
+            "EBS volume restores are not built yet; restore by hand with CreateVolume "
+            "--snapshot-id <the snapshot tagged lifeboat:recovery-point-id>"
+        ),
+        PluginOperation.RESTORE_TO_TIME: (
+            "point-in-time restore of this type is not built yet; EBS volumes have no "
+            "point-in-time window, restore a recovery point instead"
+        ),
+        PluginOperation.DESCRIBE_RESTORED: (
+            "restores of this type are not built yet, so there is no restored resource to describe"
+        ),
+        PluginOperation.DELETE_RESTORED: (
+            "restores of this type are not built yet, so there is no restored resource to delete"
+        ),
     }
 
     def _ec2(self, region: str) -> Any:
@@ -172,3 +196,19 @@ class EbsVolumePlugin(ResourcePlugin):
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
         """None: EBS allows 100,000 snapshots per region, far from what Lifeboat keeps."""
         return None
+
+    # --- restores (not built yet for this type: each raises its declared reason) ---------
+    def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
+        self._unsupported(PluginOperation.RESTORE)
+
+    def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
+        self._unsupported(PluginOperation.RESTORE_TO_TIME)
+
+    def restore_window(self, ref: ResourceRef) -> RestoreWindow | None:
+        self._unsupported(PluginOperation.RESTORE_TO_TIME)
+
+    def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
+        self._unsupported(PluginOperation.DESCRIBE_RESTORED)
+
+    def _delete_restored(self, region: str, identifier: str) -> None:
+        self._unsupported(PluginOperation.DELETE_RESTORED)

@@ -9,6 +9,7 @@ so a large fleet copies in waves instead of failing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -16,6 +17,7 @@ from botocore.exceptions import ClientError
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.recovery import RecoveryPointFacts, SourceSpec
+from lifeboat.domain.restore import RestoredFacts, RestoreSpec
 from lifeboat.errors import (
     KmsKeyNotUsable,
     RecoveryPointNotFound,
@@ -23,7 +25,13 @@ from lifeboat.errors import (
     ResourceNotReady,
     SnapshotQuotaExceeded,
 )
-from lifeboat.plugins.base import PluginOperation, QuotaUsage, RecoveryPointExists, ResourcePlugin
+from lifeboat.plugins.base import (
+    PluginOperation,
+    QuotaUsage,
+    RecoveryPointExists,
+    ResourcePlugin,
+    RestoreWindow,
+)
 
 _CLUSTER_ERRORS = {
     "DBClusterNotFoundFault": ResourceNotFound,
@@ -55,6 +63,22 @@ class RdsClusterPlugin(ResourcePlugin):
         PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"rds:DescribeDBClusterSnapshots"}),
         PluginOperation.COPY: frozenset({"rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"}),
         PluginOperation.DELETE: frozenset({"rds:DeleteDBClusterSnapshot"}),
+    }
+    unsupported: ClassVar[Mapping[PluginOperation, str]] = {
+        PluginOperation.RESTORE: (
+            "Aurora cluster restores are not built yet; restore by hand with "
+            "RestoreDBClusterFromSnapshot from the lb- cluster snapshot, then "
+            "CreateDBInstance in the new cluster"
+        ),
+        PluginOperation.RESTORE_TO_TIME: (
+            "point-in-time restore of this type is not built yet; use RestoreDBClusterToPointInTime by hand"
+        ),
+        PluginOperation.DESCRIBE_RESTORED: (
+            "restores of this type are not built yet, so there is no restored resource to describe"
+        ),
+        PluginOperation.DELETE_RESTORED: (
+            "restores of this type are not built yet, so there is no restored resource to delete"
+        ),
     }
 
     def _rds(self, region: str) -> Any:
@@ -158,3 +182,19 @@ class RdsClusterPlugin(ResourcePlugin):
             if quota["AccountQuotaName"] == _CLUSTER_SNAPSHOT_QUOTA:
                 return QuotaUsage(used=quota["Used"], max=quota["Max"])
         return None
+
+    # --- restores (not built yet for this type: each raises its declared reason) ---------
+    def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
+        self._unsupported(PluginOperation.RESTORE)
+
+    def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
+        self._unsupported(PluginOperation.RESTORE_TO_TIME)
+
+    def restore_window(self, ref: ResourceRef) -> RestoreWindow | None:
+        self._unsupported(PluginOperation.RESTORE_TO_TIME)
+
+    def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
+        self._unsupported(PluginOperation.DESCRIBE_RESTORED)
+
+    def _delete_restored(self, region: str, identifier: str) -> None:
+        self._unsupported(PluginOperation.DELETE_RESTORED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
@@ -10,14 +11,23 @@ from botocore.exceptions import ClientError
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.recovery import RecoveryPointFacts, SourceSpec
+from lifeboat.domain.restore import RestoredFacts, RestoreNetwork, RestoreSpec
 from lifeboat.errors import (
+    InvalidInput,
     KmsKeyNotUsable,
     RecoveryPointNotFound,
     ResourceNotFound,
     ResourceNotReady,
     SnapshotQuotaExceeded,
 )
-from lifeboat.plugins.base import PluginOperation, QuotaUsage, RecoveryPointExists, ResourcePlugin
+from lifeboat.plugins.base import (
+    PluginOperation,
+    QuotaUsage,
+    RecoveryPointExists,
+    ResourcePlugin,
+    RestoreTargetExists,
+    RestoreWindow,
+)
 
 _RDS_ERRORS = {
     "DBInstanceNotFound": ResourceNotFound,
@@ -32,8 +42,26 @@ _RDS_ERRORS = {
     "SnapshotQuotaExceededFault": SnapshotQuotaExceeded,
     "KMSKeyNotAccessibleFault": KmsKeyNotUsable,
     "KMSKeyNotAccessible": KmsKeyNotUsable,
+    # A point in time outside the window, a subnet group that does not exist, ...: the request.
+    "InvalidRestoreFault": InvalidInput,
+    "PointInTimeRestoreNotEnabled": InvalidInput,
+    "PointInTimeRestoreNotEnabledFault": InvalidInput,
+    "DBSubnetGroupNotFoundFault": InvalidInput,
+    "DBParameterGroupNotFound": InvalidInput,
+    "DBParameterGroupNotFoundFault": InvalidInput,
 }
 _ALREADY_EXISTS = frozenset({"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"})
+_INSTANCE_EXISTS = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
+# Statuses in which a restored instance will never become available without a person.
+_FAILED_STATUSES = frozenset(
+    {
+        "failed",
+        "incompatible-restore",
+        "incompatible-parameters",
+        "incompatible-network",
+        "inaccessible-encryption-credentials",
+    }
+)
 
 
 def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
@@ -53,6 +81,25 @@ class RdsInstancePlugin(ResourcePlugin):
         PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"rds:DescribeDBSnapshots"}),
         PluginOperation.COPY: frozenset({"rds:CopyDBSnapshot", "rds:AddTagsToResource"}),
         PluginOperation.DELETE: frozenset({"rds:DeleteDBSnapshot"}),
+        # Restoring an encrypted snapshot makes RDS use its KMS key on the caller's behalf.
+        PluginOperation.RESTORE: frozenset(
+            {
+                "rds:RestoreDBInstanceFromDBSnapshot",
+                "rds:AddTagsToResource",
+                "kms:CreateGrant",
+                "kms:DescribeKey",
+            }
+        ),
+        PluginOperation.RESTORE_TO_TIME: frozenset(
+            {
+                "rds:RestoreDBInstanceToPointInTime",
+                "rds:AddTagsToResource",
+                "kms:CreateGrant",
+                "kms:DescribeKey",
+            }
+        ),
+        PluginOperation.DESCRIBE_RESTORED: frozenset({"rds:DescribeDBInstances"}),
+        PluginOperation.DELETE_RESTORED: frozenset({"rds:DeleteDBInstance"}),
     }
 
     def _rds(self, region: str) -> Any:
@@ -68,9 +115,7 @@ class RdsInstancePlugin(ResourcePlugin):
                         yield instance["DBInstanceArn"], policy
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
-        with translated(_RDS_ERRORS, f"describing {ref.arn}"):
-            found = self._rds(ref.region).describe_db_instances(DBInstanceIdentifier=ref.name)
-        instance = found["DBInstances"][0]
+        instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")
         return SourceSpec(
             region=ref.region,
             status=instance["DBInstanceStatus"],
@@ -151,3 +196,94 @@ class RdsInstancePlugin(ResourcePlugin):
             if quota["AccountQuotaName"] == "ManualSnapshots":
                 return QuotaUsage(used=quota["Used"], max=quota["Max"])
         return None
+
+    # --- restores -----------------------------------------------------------------------
+    def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
+        instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")
+        groups = instance.get("DBParameterGroups") or [{}]
+        network = RestoreNetwork(
+            subnet_group=(instance.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+            security_group_ids=[g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups") or []],
+            parameter_group=groups[0].get("DBParameterGroupName"),
+        )
+        return network, _tags(instance.get("TagList"))
+
+    def _instance(self, region: str, identifier: str, context: str) -> dict[str, Any]:
+        with translated(_RDS_ERRORS, context):
+            found = self._rds(region).describe_db_instances(DBInstanceIdentifier=identifier)
+        if not found["DBInstances"]:
+            raise ResourceNotFound(f"{context}: no DB instance {identifier} in {region}")
+        return dict(found["DBInstances"][0])
+
+    @staticmethod
+    def _restore_request(spec: RestoreSpec) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "DBInstanceIdentifier": spec.target_id,
+            "PubliclyAccessible": False,
+            "DeletionProtection": spec.deletion_protection,
+            "CopyTagsToSnapshot": True,
+            "Tags": [{"Key": k, "Value": v} for k, v in spec.tags.items()],
+        }
+        optional = {
+            "DBSubnetGroupName": spec.network.subnet_group,
+            "VpcSecurityGroupIds": spec.network.security_group_ids or None,
+            "DBParameterGroupName": spec.network.parameter_group,
+            "AvailabilityZone": spec.network.availability_zone,
+            "DBInstanceClass": spec.instance_class,
+        }
+        return request | {k: v for k, v in optional.items() if v}
+
+    def _start(self, call: str, request: dict[str, Any], spec: RestoreSpec) -> None:
+        try:
+            with translated(_RDS_ERRORS, f"restoring {spec.target_id} in {spec.region}"):
+                getattr(self._rds(spec.region), call)(**request)
+        except ClientError as exc:
+            if error_code(exc) in _INSTANCE_EXISTS:
+                raise RestoreTargetExists(spec.target_id) from exc
+            raise
+
+    def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
+        request = self._restore_request(spec) | {"DBSnapshotIdentifier": recovery_point_id}
+        self._start("restore_db_instance_from_db_snapshot", request, spec)
+
+    def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
+        request = self._restore_request(spec)
+        request["TargetDBInstanceIdentifier"] = request.pop("DBInstanceIdentifier")
+        request |= {"SourceDBInstanceIdentifier": ref.name, "RestoreTime": at}
+        self._start("restore_db_instance_to_point_in_time", request, spec)
+
+    def restore_window(self, ref: ResourceRef) -> RestoreWindow | None:
+        instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")
+        days = int(instance.get("BackupRetentionPeriod") or 0)
+        latest = instance.get("LatestRestorableTime")
+        if days == 0 or latest is None:
+            return None
+        earliest = max(latest - timedelta(days=days), instance["InstanceCreateTime"])
+        return RestoreWindow(earliest=earliest, latest=latest)
+
+    def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
+        instance = self._instance(region, identifier, f"describing {identifier} in {region}")
+        endpoint = instance.get("Endpoint") or {}
+        return RestoredFacts(
+            identifier=identifier,
+            arn=instance["DBInstanceArn"],
+            region=region,
+            status=instance["DBInstanceStatus"],
+            ready=instance["DBInstanceStatus"] == "available",
+            failed=instance["DBInstanceStatus"] in _FAILED_STATUSES,
+            endpoint=endpoint.get("Address"),
+            port=endpoint.get("Port"),
+            publicly_accessible=instance.get("PubliclyAccessible"),
+            encrypted=bool(instance.get("StorageEncrypted")),
+            kms_key_id=instance.get("KmsKeyId"),
+            engine=instance.get("Engine"),
+            engine_version=instance.get("EngineVersion"),
+            deletion_protection=instance.get("DeletionProtection"),
+            tags=_tags(instance.get("TagList")),
+        )
+
+    def _delete_restored(self, region: str, identifier: str) -> None:
+        with translated(_RDS_ERRORS, f"deleting {identifier} in {region}"):
+            self._rds(region).delete_db_instance(
+                DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=True
+            )
