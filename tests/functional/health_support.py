@@ -65,6 +65,34 @@ def seed_backup(cloud: LocalCloud, arn: str, age: timedelta, regions: tuple[str,
     return point
 
 
+def seed_drill(
+    cloud: LocalCloud,
+    arn: str,
+    finished: datetime,
+    status: OperationStatus = OperationStatus.SUCCEEDED,
+    *,
+    region: str = "us-west-2",
+    error: str | None = None,
+    **details: float,
+) -> None:
+    """A finished DRILL operation as the drill workflow's contract records it: ``updatedAt`` is
+    when it finished, ``region`` where it restored, ``details`` its rtoSeconds/dataAgeSeconds."""
+    op = Operation(
+        operation_id=f"drill:{arn.rsplit(':', 1)[-1]}:{finished:%Y%m%d%H%M}",
+        type=OperationType.DRILL,
+        resource_arn=arn,
+        region=region,
+        status=status,
+        created_at=finished - timedelta(minutes=40),
+        updated_at=finished,
+        expires_at=int((finished + timedelta(days=400)).timestamp()),
+        error=error,
+        details=details,
+    )
+    item = op.model_dump(mode="json", by_alias=True) | {"typeStatus": op.type_status}
+    cloud.client("dynamodb").put_item(TableName=cloud.table_name, Item=to_item(item))
+
+
 def seed_breach(cloud: LocalCloud, arn: str, policy: str = "prod") -> ResourceHealth:
     """The health snapshot the monitor writes for a protected resource with no recovery point."""
     document = json.loads(cloud.client("ssm").get_parameter(Name=CONFIG_PARAMETER)["Parameter"]["Value"])

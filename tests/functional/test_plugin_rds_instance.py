@@ -13,14 +13,18 @@ from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.policy import Tier
 from lifeboat.domain.recovery import recovery_point_tags
+from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags
 from lifeboat.errors import (
     KmsKeyNotUsable,
     RecoveryPointConflict,
     RecoveryPointNotFound,
     ResourceNotFound,
     SnapshotQuotaExceeded,
+    TargetExists,
+    TeardownRefused,
 )
 from lifeboat.local.moto_patches import patched_moto
+from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
 SOURCE, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -262,3 +266,82 @@ def test_a_full_snapshot_quota_is_snapshot_quota_exceeded(
     with pytest.raises(SnapshotQuotaExceeded, match=f"snapshot {point} of {ref.arn}"):
         account.plugin.create_recovery_point(ref, point, tags)
     assert list(account.snapshots(SOURCE)) == ["manual-before-upgrade"]
+
+
+# --- restores -------------------------------------------------------------------------------
+def _spec(target: str, operation_id: str, purpose: Purpose, region: str = SOURCE) -> RestoreSpec:
+    return RestoreSpec(
+        target_id=target,
+        region=region,
+        deletion_protection=purpose is Purpose.RESTORE,
+        tags=restore_tags(
+            {"team": "payments"},
+            resource_arn="arn",
+            restored_from="lb-x",
+            operation_id=operation_id,
+            purpose=purpose,
+        ),
+    )
+
+
+def test_a_restore_creates_a_private_tagged_new_instance_from_the_copy(account: Account) -> None:
+    # GIVEN an encrypted recovery point copied to us-west-2
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    account.plugin.copy_recovery_point(ref, point, WEST, account.dr_key(WEST))
+    # WHEN it is restored into us-west-2
+    spec = _spec("orders-db-restored", "restore:1", Purpose.RESTORE, WEST)
+    outcome = account.plugin.start_restore(point, spec, "restore:1", ref=ref)
+    # THEN a new instance exists there, private, protected, under the DR key, with the tags
+    facts = account.plugin.describe_restored(WEST, "orders-db-restored")
+    assert outcome.created and facts.ready
+    assert (facts.publicly_accessible, facts.deletion_protection) != (True, False)
+    assert (facts.encrypted, facts.kms_key_id) == (True, account.dr_key(WEST))
+    assert facts.tags["team"] == "payments" and facts.tags["lifeboat:restore-operation"] == "restore:1"
+
+
+def test_a_retried_restore_finds_its_own_instance_and_another_is_refused(account: Account) -> None:
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    spec = _spec("orders-db-restored", "restore:1", Purpose.RESTORE)
+    account.plugin.start_restore(point, spec, "restore:1", ref=ref)
+    # WHEN the same operation starts again (a retried step) THEN it finds its own instance
+    assert not account.plugin.start_restore(point, spec, "restore:1", ref=ref).created
+    # WHEN another operation targets the same identifier THEN it is refused, nothing touched
+    with pytest.raises(TargetExists, match="never restores over an existing resource"):
+        account.plugin.start_restore(point, spec, "restore:2", ref=ref)
+    with pytest.raises(TargetExists):
+        account.plugin.ensure_target_free(SOURCE, "orders-db", "restore:2")  # the source itself
+    account.plugin.ensure_target_free(SOURCE, "brand-new-name", "restore:2")
+
+
+def test_teardown_deletes_only_the_drills_own_instance(account: Account) -> None:
+    ref = _instance(account, "orders-db")
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    account.plugin.start_restore(point, _spec("drill-1", "drill:1", Purpose.DRILL), "drill:1", ref=ref)
+    account.plugin.start_restore(point, _spec("kept", "restore:9", Purpose.RESTORE), "restore:9", ref=ref)
+    # WHEN teardown is asked for the source, a real restore, or another drill's instance: refused
+    for identifier, operation_id in (("orders-db", "drill:1"), ("kept", "restore:9"), ("drill-1", "drill:2")):
+        with pytest.raises(TeardownRefused):
+            account.plugin.teardown(SOURCE, identifier, operation_id)
+    # WHEN the drill tears down its own instance THEN it is deleted, and a second call finds it gone
+    assert account.plugin.teardown(SOURCE, "drill-1", "drill:1") in (
+        TeardownState.DELETING,
+        TeardownState.GONE,
+    )
+    assert account.plugin.teardown(SOURCE, "drill-1", "drill:1") is TeardownState.GONE
+    assert {i["DBInstanceIdentifier"] for i in account.rds().describe_db_instances()["DBInstances"]} == {
+        "orders-db",
+        "kept",
+    }
+
+
+def test_the_point_in_time_window_follows_automated_backups(account: Account) -> None:
+    ref = _instance(account, "orders-db")
+    window = account.plugin.restore_window(ref)
+    assert window is not None and window.earliest <= window.latest
+    account.rds().modify_db_instance(DBInstanceIdentifier="orders-db", BackupRetentionPeriod=0)
+    assert account.plugin.restore_window(ref) is None

@@ -34,7 +34,10 @@ def instance_fleet(
 ) -> Iterator[tuple[LocalCloud, DemoFleet]]:
     """An emulated account holding the named demo RDS instances and the demo config."""
     with LocalCloud(time_scale=time_scale, log_file=log_dir / "local.log") as cloud:
-        yield cloud, seed_demo_fleet(cloud, instances=demo_instances(*names), clusters=(), volumes=())
+        yield (
+            cloud,
+            seed_demo_fleet(cloud, instances=demo_instances(*names), clusters=(), volumes=(), tables=()),
+        )
 
 
 def point_of(arn: str, at: datetime = SCHEDULED_AT) -> str:

@@ -12,7 +12,14 @@ from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import parse_config
 from lifeboat.domain.recovery import RecoveryPointFacts
 from lifeboat.errors import RecoveryPointNotFound
-from lifeboat.local.fleet import DEMO_CLUSTERS, DEMO_INSTANCES, DEMO_VOLUMES, DemoFleet, seed_demo_fleet
+from lifeboat.local.fleet import (
+    DEMO_CLUSTERS,
+    DEMO_INSTANCES,
+    DEMO_TABLES,
+    DEMO_VOLUMES,
+    DemoFleet,
+    seed_demo_fleet,
+)
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.plugins import plugin_for
 
@@ -60,6 +67,7 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DailyRun]:
         policies = {fleet.instances[i.name]: i.policy for i in DEMO_INSTANCES if i.policy}
         policies |= {fleet.clusters[c.name]: c.policy for c in DEMO_CLUSTERS if c.policy}
         policies |= {fleet.volumes[v.name]: v.policy for v in DEMO_VOLUMES if v.policy}
+        policies |= {fleet.tables[t.name]: t.policy for t in DEMO_TABLES if t.policy}
         execution = run(cloud, cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT))
         yield DailyRun(cloud, fleet, execution, policies)
 

@@ -1,4 +1,5 @@
-"""The real backup ASL over a mixed fleet (RDS instances, Aurora clusters, EBS volumes) on moto."""
+"""The real backup ASL over a mixed fleet (RDS instances, Aurora clusters, EBS volumes, DynamoDB
+tables) on moto."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from pathlib import Path
 from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.operations import OperationType
 from lifeboat.domain.policy import Tier
-from lifeboat.local.fleet import DemoCluster, DemoInstance, DemoVolume, seed_demo_fleet
+from lifeboat.local.fleet import DemoCluster, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
 from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
 from lifeboat.local.runtime import LocalCloud
+from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
 from lifeboat.plugins.rds_cluster import RdsClusterPlugin
 
@@ -19,20 +21,23 @@ DR_REGIONS = ("us-west-2", "eu-west-1")
 
 
 def test_a_mixed_fleet_backs_up_and_copies_under_each_regions_key(tmp_path: Path) -> None:
-    """GIVEN encrypted prod RDS instances, Aurora clusters and EBS volumes WHEN the daily
-    schedule fires THEN every resource SUCCEEDED and each has a copy in both DR regions,
-    encrypted with that region's DR key."""
+    """GIVEN encrypted prod RDS instances, Aurora clusters, EBS volumes and DynamoDB tables WHEN
+    the daily schedule fires THEN every resource SUCCEEDED and each has a copy in both DR
+    regions, encrypted with that region's DR key; the table's copies (exports) were validated
+    holding its 4 items."""
     with LocalCloud(log_file=tmp_path / "local.log") as cloud:
         fleet = seed_demo_fleet(
             cloud,
             instances=(DemoInstance("orders-db", "prod", encrypted=True),),
             clusters=(DemoCluster("ledger-aurora", "prod", encrypted=True),),
             volumes=(DemoVolume("build-cache", "prod", encrypted=True),),
+            tables=(DemoTable("shopping-carts", "prod", encrypted=True, items=4),),
         )
         execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
 
         assert cloud.wait(execution)["status"] == "SUCCEEDED"
         arns = [*fleet.instances.values(), *fleet.clusters.values(), *fleet.volumes.values()]
+        arns += fleet.tables.values()
         statuses = {}
         for arn in arns:
             point = recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)
@@ -41,11 +46,18 @@ def test_a_mixed_fleet_backs_up_and_copies_under_each_regions_key(tmp_path: Path
 
         cluster_point = recovery_point_id(fleet.clusters["ledger-aurora"], Tier.DAILY, SCHEDULED_AT)
         volume_point = recovery_point_id(fleet.volumes["build-cache"], Tier.DAILY, SCHEDULED_AT)
+        table_point = recovery_point_id(fleet.tables["shopping-carts"], Tier.DAILY, SCHEDULED_AT)
         for region in DR_REGIONS:
             cluster_copy = RdsClusterPlugin(cloud.client).describe_recovery_point(region, cluster_point)
             volume_copy = EbsVolumePlugin(cloud.client).describe_recovery_point(region, volume_point)
             assert (cluster_copy.status, cluster_copy.kms_key_id) == ("available", fleet.keys[region])
             assert (volume_copy.status, volume_copy.kms_key_id) == ("completed", fleet.keys[region])
+            table_copy = DynamoDbTablePlugin(cloud.client).describe_recovery_point(region, table_point)
+            assert (table_copy.status, table_copy.kms_key_id) == ("available", fleet.keys[region])
+            copy = cloud.store().get(f"copy:{table_point}:{region}")
+            assert copy is not None and copy.status.value == "SUCCEEDED"
+            checks = {c["name"]: c["actual"] for c in copy.details[f"validation_{region}"]["checks"]}
+            assert checks["item_count_recorded"] == 4, checks
 
 
 def test_thirty_aurora_clusters_copy_within_the_limit_without_a_failed_backup(tmp_path: Path) -> None:
@@ -55,7 +67,7 @@ def test_thirty_aurora_clusters_copy_within_the_limit_without_a_failed_backup(tm
     and all 30 backups and 60 copies SUCCEEDED."""
     clusters = tuple(DemoCluster(f"ledger-{n:02d}", "prod", encrypted=False) for n in range(30))
     with LocalCloud(log_file=tmp_path / "local.log") as cloud:
-        seed_demo_fleet(cloud, instances=(), clusters=clusters, volumes=())
+        seed_demo_fleet(cloud, instances=(), clusters=clusters, volumes=(), tables=())
         execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
 
         assert cloud.wait(execution, timeout=240)["status"] == "SUCCEEDED"

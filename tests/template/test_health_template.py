@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from lifeboat.local.template import Template
+from lifeboat.service.health import REPLICAS_OVER_TARGET_METRIC
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "health"
@@ -66,7 +67,7 @@ def test_the_dashboard_body_is_valid_json_and_shows_the_promised_views(
     # durations are all on it
     assert referenced - {"AWS::Region"} <= set(resources)
     titles = " | ".join(w["properties"]["title"] for w in dashboard["widgets"])
-    for view in ("Live RPO", "Copies per DR region", "Failures", "Durations"):
+    for view in ("Live RPO", "Copies per DR region", "Failures", "Durations", "Read replica lag"):
         assert view in titles
     alarm_widget = next(w for w in dashboard["widgets"] if w["type"] == "alarm")
     assert len(alarm_widget["properties"]["alarms"]) == len(_of_type(resources, "AWS::CloudWatch::Alarm"))
@@ -98,3 +99,42 @@ def test_cloudwatch_may_use_the_key_of_the_encrypted_failure_topic(
     (grant,) = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
     assert set(grant["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
     assert resources["FailureTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "StateTableKey"}
+
+
+def test_replica_lag_alarms_watch_what_the_monitor_publishes_in_every_environment(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # GIVEN the replica-lag alarms
+    alarms = {
+        alarm["Properties"]["AlarmName"]["Fn::Sub"]: alarm["Properties"]
+        for alarm in _of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if "-replica-lag-" in alarm["Properties"]["AlarmName"]["Fn::Sub"]
+    }
+    # THEN each environment has one, on the count the monitor publishes per environment, firing
+    # on the first replica over the 300-second target (or stopped, or silent), to the topic
+    environments = {
+        next(d["Value"] for d in props["Dimensions"] if d["Name"] == "environment")
+        for props in alarms.values()
+    }
+    assert environments == {"prod", "staging", "dev"}
+    for name, props in alarms.items():
+        assert (props["Namespace"], props["MetricName"]) == ("Lifeboat", REPLICAS_OVER_TARGET_METRIC), name
+        assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold"), name
+        assert "300 seconds" in props["AlarmDescription"], name
+        assert props["TreatMissingData"] == "notBreaching", name  # no replicas, no metric, no alarm
+
+
+def test_the_monitor_may_read_replica_lag_and_the_fleet_wide_drill_index(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # GIVEN the monitor's IAM statements
+    statements = resources["RpoMonitorFunction"]["Properties"]["Policies"][0]["Statement"]
+    by_sid = {s["Sid"]: s for s in statements}
+    # THEN it may read ReplicaLag (GetMetricData accepts no narrower resource than "*") and query
+    # the byTypeStatus index the drills are read from, and nothing in CloudWatch beyond reading
+    assert (by_sid["ReadReplicaLag"]["Action"], by_sid["ReadReplicaLag"]["Resource"]) == (
+        "cloudwatch:GetMetricData",
+        "*",
+    )
+    assert {"Fn::Sub": "${StateTable.Arn}/index/byTypeStatus"} in by_sid["ReadHistoryWriteHealth"]["Resource"]
+    assert not [s for s in statements if any(str(a).startswith("cloudwatch:Put") for a in s["Action"])]

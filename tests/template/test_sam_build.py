@@ -46,6 +46,9 @@ def test_sam_build_packs_arm64_wheels_into_the_layer(tmp_path: Path) -> None:
     assert (layer / "lifeboat" / "service" / "backup.py").is_file()
     native = list(layer.glob("pydantic_core/*.so"))
     assert native and all("aarch64" in so.name for so in native), native
+    # AND the data checks' PostgreSQL driver is there, built for arm64 too
+    psycopg_native = list(layer.glob("psycopg_binary/*.so"))
+    assert psycopg_native and all("aarch64" in so.name for so in psycopg_native), psycopg_native
     for function in (
         "PlanFunction",
         "HealthCheckFunction",
@@ -53,5 +56,8 @@ def test_sam_build_packs_arm64_wheels_into_the_layer(tmp_path: Path) -> None:
         "ValidateFunction",
         "ReplicateFunction",
         "UpdateStateFunction",
+        "RestorePlanFunction",
+        "RestoreCheckFunction",
+        "TeardownFunction",
     ):
         assert (tmp_path / "build" / function / "app.py").is_file(), function

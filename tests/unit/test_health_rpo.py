@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
-from lifeboat.domain.health import HealthStatus, RegionHealth, ResourceHealth, assess, format_minutes
+from lifeboat.domain.health import (
+    DrillHealth,
+    HealthStatus,
+    RegionHealth,
+    ReplicaHealth,
+    ResourceHealth,
+    assess,
+    format_minutes,
+)
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.policy import Policy
 
@@ -24,7 +32,7 @@ PROD = Policy.model_validate(
 )
 
 # The models build lazily (defer_build); build them before freezegun swaps ``datetime`` out.
-for _model in (Operation, ResourceHealth, RegionHealth):
+for _model in (Operation, ResourceHealth, RegionHealth, ReplicaHealth, DrillHealth):
     _model.model_rebuild(force=True)
 
 

@@ -97,3 +97,29 @@ def test_an_unreadable_record_is_invalid_input() -> None:
     # THEN it is refused with the record's id
     with pytest.raises(InvalidInput, match=RPO_BREACH["eventID"]):
         notification_for(broken)
+
+
+def test_a_drill_result_carries_its_measured_rto_data_age_and_failed_checks() -> None:
+    # GIVEN a drill that failed its row count check after a 42-second restore of hour-old data
+    drill = _with(
+        _with(DELETE_FAILED, "NewImage", type="DRILL", status="FAILED"), "OldImage", status="RUNNING"
+    )
+    drill["dynamodb"]["NewImage"]["details"] = {
+        "M": {
+            "rtoSeconds": {"N": "42.4"},
+            "dataAgeSeconds": {"N": "3600"},
+            "failedChecks": {"L": [{"S": "row_count:public.orders"}]},
+        }
+    }
+    # THEN the message says what was measured and which check failed
+    message = notification_for(drill)
+    assert message is not None
+    lines = message.message.splitlines()
+    assert "Measured RTO (request -> available and checked): 0:00:42" in lines
+    assert "Data age (RPO) as restored: 1:00:00" in lines
+    assert "Failed checks: row_count:public.orders" in lines
+
+
+def test_restore_outcomes_are_left_to_the_restore_workflow() -> None:
+    failed_restore = _with(DELETE_FAILED, "NewImage", type="RESTORE")
+    assert notification_for(failed_restore) is None

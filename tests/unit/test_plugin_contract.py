@@ -27,8 +27,9 @@ FUNCTIONAL_TESTS = PROJECT_ROOT / "tests" / "functional"
 # must grant the operation's actions. Create and copy also describe, to accept a point that
 # already exists; cleanup describes a point to re-check its tags before deleting it.
 OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
-    PluginOperation.DISCOVER: ("PlanFunction",),
-    PluginOperation.DESCRIBE_SOURCE: ("HealthCheckFunction",),
+    PluginOperation.DISCOVER: ("PlanFunction", "DrillPlanFunction"),
+    # A restore inherits the source's network and tags and checks its point-in-time window.
+    PluginOperation.DESCRIBE_SOURCE: ("HealthCheckFunction", "RestorePlanFunction"),
     PluginOperation.SNAPSHOT_QUOTA: ("HealthCheckFunction",),
     PluginOperation.CREATE: ("SnapshotFunction",),
     PluginOperation.DESCRIBE_RECOVERY_POINT: (
@@ -36,15 +37,30 @@ OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
         "ValidateFunction",
         "ReplicateFunction",
         "CleanupDeleteFunction",
+        "RestorePlanFunction",
     ),
     PluginOperation.COPY: ("ReplicateFunction",),
     PluginOperation.DELETE: ("CleanupDeleteFunction",),
+    # service/restore.py and service/drill.py
+    PluginOperation.RESTORE: ("RestoreStartFunction",),
+    PluginOperation.RESTORE_TO_TIME: ("RestoreStartFunction",),
+    PluginOperation.DESCRIBE_RESTORED: (
+        "RestorePlanFunction",
+        "RestoreStartFunction",
+        "RestoreWaitFunction",
+        "RestoreCheckFunction",
+        "RestoreRecordFunction",
+        "TeardownFunction",
+    ),
+    PluginOperation.DELETE_RESTORED: ("TeardownFunction",),
+    PluginOperation.TAG_RESTORED: ("RestoreRecordFunction",),
 }
 
 SAMPLE_ARNS = {
     "rds_instance": "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "rds_cluster": "arn:aws:rds:us-east-1:123456789012:cluster:ledger-aurora",
     "ebs_volume": "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0",
+    "dynamodb_table": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders_Prod",
 }
 
 PLUGINS = sorted(REGISTRY.values(), key=lambda p: p.resource_type)

@@ -13,7 +13,8 @@ from enum import StrEnum
 from pydantic import ConfigDict, Field, field_validator
 
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.policy import CamelModel, Tier
+from lifeboat.domain.models import CamelModel
+from lifeboat.domain.policy import Tier
 from lifeboat.domain.retention import Decision
 
 # A hard ceiling whatever the deployment says: one night's cleanup cannot wipe a fleet, and

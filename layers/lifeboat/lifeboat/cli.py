@@ -14,6 +14,7 @@ from rich.table import Table
 
 from lifeboat.cli_cleanup import cleanup
 from lifeboat.cli_health import health
+from lifeboat.cli_restore import drill_app, restore
 from lifeboat.contracts import Plan
 from lifeboat.domain.policy import Tier
 from lifeboat.report import CopyOutcome, ResourceOutcome, run_outcomes
@@ -25,6 +26,8 @@ backup_app = typer.Typer(help="Backup runs.", no_args_is_help=True)
 app.add_typer(backup_app, name="backup")
 app.command("cleanup")(cleanup)
 app.command("health")(health)
+app.command("restore")(restore)
+app.add_typer(drill_app, name="drill")
 console = Console()
 if not console.is_terminal:  # CI logs and pipes: wide enough for the run table
     console = Console(width=180)
@@ -58,7 +61,7 @@ def _run_local(tier: Tier, *, resources: list[str] | None, time_scale: float, de
     from lifeboat.local.runtime import LocalCloud
 
     started = time.monotonic()
-    with LocalCloud(time_scale=time_scale) as cloud:
+    with LocalCloud(time_scale=time_scale, databases=demo) as cloud:
         fleet = seed_demo_fleet(cloud)
         console.print(
             f"[bold]Lifeboat local mode[/] - emulated account {cloud.region}, {len(fleet.instances)} RDS "

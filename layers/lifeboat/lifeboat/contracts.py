@@ -9,8 +9,9 @@ from pydantic import ConfigDict, Field, field_validator
 
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import normalise_time
+from lifeboat.domain.models import CamelModel
 from lifeboat.domain.operations import OperationStatus
-from lifeboat.domain.policy import CamelModel, DrTarget, Tier
+from lifeboat.domain.policy import DrTarget, Tier
 from lifeboat.domain.recovery import Check, SourceSpec
 
 
@@ -79,6 +80,8 @@ class Preflight(CamelModel):
     source: SourceSpec | None = None
     targets: list[DrTarget] = Field(default_factory=list)
     snapshot_quota_headroom: int | None = None
+    # The config asks for level-2 checks of this database: profile it before the snapshot.
+    data_checks: bool = False
 
 
 class StepRequest(ResourceTask):
@@ -145,3 +148,12 @@ class OutcomeResult(CamelModel):
     operation_id: str
     status: OperationStatus
     notification: Notification | None = None
+
+
+class ProfileResult(CamelModel):
+    """What profiling the source at backup time did (the profile itself is on the operation)."""
+
+    profiled: bool
+    schema_objects: int | None = None
+    tables: int | None = None
+    problem: str | None = None

@@ -89,3 +89,7 @@ class ChecksFailed(LifeboatError):
 
 class TeardownRefused(LifeboatError):
     """A teardown was asked for a resource that is not that drill's own temporary resource."""
+
+
+class DatabaseUnreachable(LifeboatError):
+    """The database of a source or a restore refused or timed out the data checks' connection."""

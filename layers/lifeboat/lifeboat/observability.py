@@ -7,6 +7,7 @@ handler's cold import here.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger(service="lifeboat")
 metrics = Metrics(namespace="Lifeboat", service="lifeboat")
+# A step that raises ResourceNotReady to be retried (a wait by back-off) has nothing to count;
+# Powertools would log a warning for every such poll.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 @contextmanager

@@ -7,7 +7,9 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.policy import CamelModel, Policy, policy_violations
+from lifeboat.domain.datachecks import DataChecks
+from lifeboat.domain.models import CamelModel
+from lifeboat.domain.policy import Policy, policy_violations
 from lifeboat.errors import ConfigError, PolicyViolation
 
 DEFAULT_TAG_KEY = "lifeboat:policy"
@@ -29,6 +31,8 @@ class PolicyConfig(CamelModel):
     tag_key: str = DEFAULT_TAG_KEY
     policies: dict[str, Policy]
     resources: list[ListedResource] = Field(default_factory=list)
+    # Level-2 (SQL) checks of restores and drills, per database ARN.
+    data_checks: dict[str, DataChecks] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -47,6 +51,12 @@ class PolicyConfig(CamelModel):
         unknown = sorted({r.policy for r in self.resources} - set(self.policies))
         if unknown:
             raise ValueError(f"resources name unknown policies: {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _data_check_arns(self) -> PolicyConfig:
+        for arn in self.data_checks:
+            ResourceRef.parse(arn)
         return self
 
     def policy(self, name: str) -> Policy:

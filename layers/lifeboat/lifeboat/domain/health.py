@@ -4,6 +4,11 @@ Pure: the caller passes the resource's operations (from the state table) and the
 SUCCEEDED BACKUP is a point in the source region, a SUCCEEDED COPY is a point in its DR
 region; anything else (PENDING, RUNNING, FAILED) is not a recovery point, so a failed latest
 backup leaves the clock running from the previous good one.
+
+Beside the RPO, a resource's health carries the lag of its read replicas (continuous
+replication, judged against the brief's 5-minute target) and its restore drills (when one last
+passed, how the latest ended). Neither changes the RPO status: a lagging replica or a stale
+drill is not a missing recovery point, and must not start an on-demand backup.
 """
 
 from __future__ import annotations
@@ -12,11 +17,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.policy import CamelModel, Environment, Policy
+
+# The brief: replication lag to DR regions <= 5 minutes for continuously replicated resources.
+REPLICA_LAG_TARGET_SECONDS = 300
+# RDS publishes ReplicaLag every minute; none for this long and the lag is unknown.
+REPLICA_LAG_WINDOW_MINUTES = 10
 
 
 class HealthStatus(StrEnum):
@@ -50,6 +60,117 @@ class RegionHealth(CamelModel):
         return text
 
 
+class ReplicaStatus(StrEnum):
+    OK = "OK"
+    LAGGING = "LAGGING"  # more than the target behind its source
+    STOPPED = "STOPPED"  # ReplicaLag is negative: replication is not running
+    UNKNOWN = "UNKNOWN"  # no recent datapoint (or CloudWatch in its region did not answer)
+
+
+class LagReading(CamelModel):
+    """The newest ReplicaLag datapoint of one replica (seconds behind its source)."""
+
+    seconds: float
+    at: datetime
+
+
+class ReplicaHealth(CamelModel):
+    """One read replica of a resource, in its own region (cross-region replicas included)."""
+
+    replica_arn: str
+    region: str
+    lag_seconds: float | None = None
+    lag_at: datetime | None = None  # the minute the datapoint describes
+    status: ReplicaStatus
+    note: str | None = None  # why the lag is unknown, or what a negative lag means
+
+    @property
+    def name(self) -> str:
+        return ResourceRef.parse(self.replica_arn).name
+
+    @property
+    def describe(self) -> str:
+        if self.status in (ReplicaStatus.OK, ReplicaStatus.LAGGING):
+            return f"{format_seconds(self.lag_seconds or 0)} behind the source"
+        return self.note or self.status.value
+
+
+def assess_replica(
+    replica_arn: str, reading: LagReading | None, unavailable: str | None = None
+) -> ReplicaHealth:
+    """Judge one replica's newest lag against the target; no reading means the lag is unknown."""
+    region = ResourceRef.parse(replica_arn).region
+    if reading is None:
+        note = unavailable or f"no ReplicaLag datapoint in the last {REPLICA_LAG_WINDOW_MINUTES} minutes"
+        return ReplicaHealth(replica_arn=replica_arn, region=region, status=ReplicaStatus.UNKNOWN, note=note)
+    if reading.seconds < 0:
+        # RDS reports -1 when replication is not active (MySQL/MariaDB: Seconds_Behind_Master NULL).
+        return ReplicaHealth(
+            replica_arn=replica_arn,
+            region=region,
+            lag_seconds=reading.seconds,
+            lag_at=reading.at,
+            status=ReplicaStatus.STOPPED,
+            note=f"replication is not active (ReplicaLag {reading.seconds:g})",
+        )
+    over = reading.seconds > REPLICA_LAG_TARGET_SECONDS
+    return ReplicaHealth(
+        replica_arn=replica_arn,
+        region=region,
+        lag_seconds=reading.seconds,
+        lag_at=reading.at,
+        status=ReplicaStatus.LAGGING if over else ReplicaStatus.OK,
+    )
+
+
+class DrillDetails(CamelModel):
+    """What a drill operation's ``details`` say about it (the drill workflow writes them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rto_seconds: float | None = None
+    data_age_seconds: float | None = None
+
+
+class DrillHealth(CamelModel):
+    """The resource's restore drills: when one last passed, and how the latest one ended."""
+
+    last_success_at: datetime | None = None
+    minutes_since_success: float | None = None
+    last_success_region: str | None = None
+    last_success_rto_seconds: float | None = None
+    last_success_data_age_seconds: float | None = None
+    last_status: OperationStatus | None = None
+    last_at: datetime | None = None
+    last_error: str | None = None
+    # The policy schedules drills and none passed within its ``maxAgeDays``.
+    overdue: bool = False
+
+
+def assess_drills(
+    policy: Policy, last_success: Operation | None, last_failure: Operation | None, now: datetime
+) -> DrillHealth:
+    """Age of the newest passed drill (``updatedAt`` is when it finished) and the latest outcome."""
+    finished = [op for op in (last_success, last_failure) if op is not None]
+    last = max(finished, key=lambda op: op.updated_at, default=None)
+    health = DrillHealth(
+        last_status=last.status if last else None,
+        last_at=last.updated_at if last else None,
+        last_error=last.error if last and last.status is OperationStatus.FAILED else None,
+    )
+    if last_success is not None:
+        details = DrillDetails.model_validate(last_success.details)
+        health.last_success_at = last_success.updated_at
+        health.minutes_since_success = _minutes((now - last_success.updated_at).total_seconds())
+        health.last_success_region = last_success.region
+        health.last_success_rto_seconds = details.rto_seconds
+        health.last_success_data_age_seconds = details.data_age_seconds
+    if policy.drill.enabled:
+        due = policy.drill.max_age_days * 24 * 60
+        health.overdue = health.minutes_since_success is None or health.minutes_since_success > due
+    return health
+
+
 class ResourceHealth(CamelModel):
     resource_arn: str
     policy: str
@@ -61,6 +182,8 @@ class ResourceHealth(CamelModel):
     last_backup_status: OperationStatus | None = None
     last_backup_at: datetime | None = None
     last_backup_error: str | None = None
+    replicas: list[ReplicaHealth] = Field(default_factory=list)
+    drill: DrillHealth = Field(default_factory=DrillHealth)
 
     @property
     def name(self) -> str:
@@ -69,6 +192,11 @@ class ResourceHealth(CamelModel):
     @property
     def breached_regions(self) -> list[RegionHealth]:
         return [r for r in self.regions if r.status is HealthStatus.BREACH]
+
+    @property
+    def replicas_over_target(self) -> list[ReplicaHealth]:
+        """Replicas lagging, stopped or of unknown lag: each needs a look."""
+        return [r for r in self.replicas if r.status is not ReplicaStatus.OK]
 
 
 class SkippedHealth(CamelModel):
@@ -97,12 +225,28 @@ def format_minutes(minutes: float) -> str:
     return f"{hours // 24}d {hours % 24:02d}h"
 
 
+def format_seconds(seconds: float) -> str:
+    """Replica lag: '42s' under a minute, then as ``format_minutes``."""
+    if seconds < 60:
+        return f"{round(seconds)}s"
+    return format_minutes(seconds / 60)
+
+
 def _minutes(delta_seconds: float) -> float:
     return round(delta_seconds / 60, 1)
 
 
-def assess(resource_arn: str, policy: Policy, operations: list[Operation], now: datetime) -> ResourceHealth:
-    """The live RPO of one resource in its source region and in each DR region of its policy."""
+def assess(
+    resource_arn: str,
+    policy: Policy,
+    operations: list[Operation],
+    now: datetime,
+    *,
+    replicas: list[ReplicaHealth] | None = None,
+    drill: DrillHealth | None = None,
+) -> ResourceHealth:
+    """The live RPO of one resource in its source region and in each DR region of its policy,
+    with its replicas and drills as the caller assessed them."""
     source_region = ResourceRef.parse(resource_arn).region
     backups = [op for op in operations if op.type is OperationType.BACKUP]
     started = {op.recovery_point_id: op.created_at for op in backups if op.recovery_point_id}
@@ -156,4 +300,6 @@ def assess(resource_arn: str, policy: Policy, operations: list[Operation], now: 
         last_backup_status=last.status if last else None,
         last_backup_at=last.created_at if last else None,
         last_backup_error=last.error if last else None,
+        replicas=replicas or [],
+        drill=drill or DrillHealth(),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from lifeboat.domain.policy import CamelModel
+from lifeboat.domain.models import CamelModel
 from lifeboat.errors import IllegalStatusTransition
 
 

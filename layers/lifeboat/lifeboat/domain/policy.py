@@ -9,8 +9,10 @@ from __future__ import annotations
 from enum import StrEnum
 from itertools import pairwise
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator
+
+from lifeboat.domain.models import CamelModel as CamelModel  # noqa: PLC0414 - re-export for health modules
+from lifeboat.domain.network import RestoreNetwork
 
 
 class Environment(StrEnum):
@@ -54,15 +56,6 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, object]] = {
 }
 
 
-class CamelModel(BaseModel):
-    """Models whose JSON is camelCase (Step Functions payloads, config documents)."""
-
-    # defer_build: a handler builds only the validators of the models it uses (cold start).
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
-    )
-
-
 def _positive_days(value: dict[Tier, int] | None) -> dict[Tier, int] | None:
     for tier, days in (value or {}).items():
         if days <= 0:
@@ -77,11 +70,27 @@ class DrTarget(CamelModel):
     kms_key_id: str | None = None
     # A DR region may keep copies longer than the source region (per tier, in days).
     retention_days: dict[Tier, int] | None = None
+    # Subnet group, security groups, parameter group of restores into this region: the source's
+    # names mean nothing in another region.
+    restore_network: RestoreNetwork | None = None
 
     @field_validator("retention_days")
     @classmethod
     def _positive(cls, value: dict[Tier, int] | None) -> dict[Tier, int] | None:
         return _positive_days(value)
+
+
+class DrillSettings(CamelModel):
+    """Restore drills: which resources the schedule drills, where, into which isolated network."""
+
+    enabled: bool = False
+    # Default: the first DR region (a drill proves the DR copy), else the source region.
+    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # An isolated subnet group / security group with no route to production.
+    network: RestoreNetwork | None = None
+    instance_class: str | None = None
+    # A successful drill is due at least this often (the health check reports the age).
+    max_age_days: int = Field(default=30, gt=0)
 
 
 class Policy(CamelModel):
@@ -96,6 +105,7 @@ class Policy(CamelModel):
     min_recovery_points: int = Field(default=DEFAULT_MIN_RECOVERY_POINTS, ge=1)
     removal_policy: RemovalPolicy | None = None
     force_retain: bool = False
+    drill: DrillSettings = Field(default_factory=DrillSettings)
 
     @field_validator("retention_days")
     @classmethod
@@ -137,6 +147,11 @@ class Policy(CamelModel):
     def target(self, region: str) -> DrTarget | None:
         return next((t for t in self.dr_regions if t.region == region), None)
 
+    def drill_region(self, source_region: str) -> str:
+        if self.drill.region:
+            return self.drill.region
+        return self.dr_regions[0].region if self.dr_regions else source_region
+
 
 def policy_violations(policy: Policy) -> list[str]:
     """The brief's environment rules a policy breaks, as operator-readable sentences."""
@@ -160,6 +175,11 @@ def policy_violations(policy: Policy) -> list[str]:
     duplicates = sorted({r for r in regions if regions.count(r) > 1})
     if duplicates:
         problems.append(f"{where}: DR regions listed more than once: {', '.join(duplicates)}")
+    if policy.drill.region and policy.target(policy.drill.region) is None:
+        problems.append(
+            f"{where}: drill region {policy.drill.region} is not one of its DR regions; a drill restores "
+            "a DR copy (leave it unset to drill the first DR region, or the source region without any)"
+        )
     problems += _retention_violations(policy, where)
     return problems
 

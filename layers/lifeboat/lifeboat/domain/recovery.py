@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lifeboat.domain.policy import CamelModel
+from lifeboat.domain.models import CamelModel
 
 MANAGED_BY_TAG = "lifeboat:managed-by"
 MANAGED_BY_VALUE = "lifeboat"
@@ -44,6 +44,9 @@ class SourceSpec(CamelModel):
     size_gib: int | None = None
     encrypted: bool
     kms_key_id: str | None = None
+    # Where its database answers (types that have one): level-2 checks profile it at backup time.
+    endpoint: str | None = None
+    port: int | None = None
 
 
 class RecoveryPointFacts(CamelModel):

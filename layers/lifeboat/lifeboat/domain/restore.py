@@ -15,7 +15,8 @@ from enum import StrEnum
 from pydantic import Field
 
 from lifeboat.domain.ids import normalise_time
-from lifeboat.domain.policy import CamelModel
+from lifeboat.domain.models import CamelModel
+from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, Check
 
 RESTORED_FROM_TAG = "lifeboat:restored-from"
@@ -33,24 +34,6 @@ _MAX_IDENTIFIER = 63
 class Purpose(StrEnum):
     RESTORE = "restore"
     DRILL = "drill"
-
-
-class RestoreNetwork(CamelModel):
-    """Where a restored database lives; unset fields fall back to the source's (same region)."""
-
-    subnet_group: str | None = None
-    security_group_ids: list[str] = Field(default_factory=list)
-    parameter_group: str | None = None
-    availability_zone: str | None = None
-
-    def over(self, defaults: RestoreNetwork) -> RestoreNetwork:
-        """These settings, completed by ``defaults`` where unset."""
-        return RestoreNetwork(
-            subnet_group=self.subnet_group or defaults.subnet_group,
-            security_group_ids=self.security_group_ids or defaults.security_group_ids,
-            parameter_group=self.parameter_group or defaults.parameter_group,
-            availability_zone=self.availability_zone or defaults.availability_zone,
-        )
 
 
 class RestoreSpec(CamelModel):
@@ -133,9 +116,10 @@ def restore_identifier(source_name: str, requested_at: datetime) -> str:
     return f"{_slug(source_name, _MAX_IDENTIFIER - len(suffix))}{suffix}"
 
 
-def drill_identifier(source_arn: str, started_at: datetime) -> str:
-    """``lbdrill-<name>-<yyyymmddhhmm>-<4 hex>``: deterministic per resource and minute."""
-    digest = hashlib.sha256(source_arn.encode()).hexdigest()[:4]
+def drill_identifier(source_arn: str, started_at: datetime, execution_id: str) -> str:
+    """``lbdrill-<name>-<yyyymmddhhmm>-<4 hex>``: the same for every retry of one drill execution,
+    different for two drills of one resource started in the same minute."""
+    digest = hashlib.sha256(f"{source_arn}|{execution_id}".encode()).hexdigest()[:4]
     suffix = f"-{normalise_time(started_at):%Y%m%d%H%M}-{digest}"
     name = source_arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     return f"lbdrill-{_slug(name, _MAX_IDENTIFIER - len('lbdrill-') - len(suffix))}{suffix}"

@@ -19,7 +19,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from lifeboat.domain.policy import CamelModel, Tier
+from lifeboat.domain.models import CamelModel
+from lifeboat.domain.policy import Tier
 
 LEGAL_HOLD_TAG = "lifeboat:legal-hold"
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.console import Console
 
 from lifeboat.local.demo_retention import retention_plan_act
+from lifeboat.local.drill_demo import drill_act
 from lifeboat.local.fleet import DemoFleet
 from lifeboat.local.health_demo import rpo_breach_act
 from lifeboat.local.runtime import LocalCloud
@@ -30,4 +31,5 @@ Act = Callable[[DemoContext], int]
 ACTS: list[Act] = [
     retention_plan_act,
     rpo_breach_act,
+    drill_act,
 ]

@@ -1,5 +1,5 @@
-"""The demo fleet: RDS PostgreSQL instances, Aurora clusters and EBS volumes under prod, staging
-and dev policies."""
+"""The demo fleet: RDS PostgreSQL instances, Aurora clusters, EBS volumes and a DynamoDB table
+under prod, staging and dev policies."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from lifeboat.domain.config import DEFAULT_TAG_KEY
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
+from lifeboat.local.sample_data import add_sample_databases
 
 DR_KEY_ALIAS = "alias/lifeboat-dr"
 SOURCE_KEY_ALIAS = "alias/lifeboat-source"
@@ -60,6 +61,17 @@ DEMO_VOLUMES = (
 )
 
 
+@dataclass(frozen=True)
+class DemoTable:
+    name: str
+    policy: str | None
+    encrypted: bool
+    items: int = 5
+
+
+DEMO_TABLES = (DemoTable("shopping-carts", "prod", encrypted=True),)
+
+
 @dataclass
 class DemoFleet:
     config: dict[str, Any]
@@ -68,6 +80,7 @@ class DemoFleet:
     instances: dict[str, str] = field(default_factory=dict)  # name -> ARN
     clusters: dict[str, str] = field(default_factory=dict)  # name -> ARN
     volumes: dict[str, str] = field(default_factory=dict)  # Name tag -> ARN
+    tables: dict[str, str] = field(default_factory=dict)  # name -> ARN
 
 
 def create_keys(cloud: LocalCloud) -> tuple[str, dict[str, str]]:
@@ -116,11 +129,33 @@ def create_instance(cloud: LocalCloud, instance: DemoInstance, source_key: str) 
         "AllocatedStorage": instance.storage_gib,
         "MasterUsername": "lifeboat",
         "MasterUserPassword": "not-a-real-password-1",
+        "BackupRetentionPeriod": 7,  # automated backups: the point-in-time window
         "Tags": [{"Key": DEFAULT_TAG_KEY, "Value": instance.policy}] if instance.policy else [],
     }
     if instance.encrypted:
         request |= {"StorageEncrypted": True, "KmsKeyId": source_key}
     created = cloud.client("rds").create_db_instance(**request)
+    return str(created["DBInstance"]["DBInstanceArn"])
+
+
+def create_replica(
+    cloud: LocalCloud, source_arn: str, name: str, region: str, kms_key_id: str | None = None
+) -> str:
+    """A read replica of an instance (cross-region when ``region`` is not the source's), tagged
+    without the policy tag: a replica is not a protected resource of its own."""
+    source_region = source_arn.split(":")[3]
+    # The same region names its source by identifier, another region by ARN.
+    source = source_arn if region != source_region else source_arn.rsplit(":", 1)[-1]
+    request: dict[str, Any] = {
+        "DBInstanceIdentifier": name,
+        "SourceDBInstanceIdentifier": source,
+        "Tags": [{"Key": "role", "Value": "read-replica"}],
+    }
+    if region != source_region:
+        request["SourceRegion"] = source_region
+    if kms_key_id:
+        request["KmsKeyId"] = kms_key_id
+    created = cloud.client("rds", region).create_db_instance_read_replica(**request)
     return str(created["DBInstance"]["DBInstanceArn"])
 
 
@@ -153,11 +188,34 @@ def create_volume(cloud: LocalCloud, volume: DemoVolume, source_key: str) -> str
     return f"arn:aws:ec2:{cloud.region}:{ACCOUNT_ID}:volume/{volume_id}"
 
 
+def create_table(cloud: LocalCloud, table: DemoTable, source_key: str) -> str:
+    """A table with a few items and point-in-time recovery on: its DR copies are exports,
+    which need PITR."""
+    ddb = cloud.client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": table.name,
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "Tags": [{"Key": DEFAULT_TAG_KEY, "Value": table.policy}] if table.policy else [],
+    }
+    if table.encrypted:
+        request["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": source_key}
+    arn = str(ddb.create_table(**request)["TableDescription"]["TableArn"])
+    for n in range(table.items):
+        ddb.put_item(TableName=table.name, Item={"id": {"S": f"cart-{n}"}, "lines": {"N": str(n + 1)}})
+    ddb.update_continuous_backups(
+        TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    return arn
+
+
 def seed_demo_fleet(
     cloud: LocalCloud,
     instances: tuple[DemoInstance, ...] = DEMO_INSTANCES,
     clusters: tuple[DemoCluster, ...] = DEMO_CLUSTERS,
     volumes: tuple[DemoVolume, ...] = DEMO_VOLUMES,
+    tables: tuple[DemoTable, ...] = DEMO_TABLES,
 ) -> DemoFleet:
     source_key, keys = create_keys(cloud)
     fleet = DemoFleet(config=demo_config(keys), keys=keys, source_key=source_key)
@@ -168,4 +226,8 @@ def seed_demo_fleet(
         fleet.clusters[cluster.name] = create_cluster(cloud, cluster, source_key)
     for volume in volumes:
         fleet.volumes[volume.name] = create_volume(cloud, volume, source_key)
+    for table in tables:
+        fleet.tables[table.name] = create_table(cloud, table, source_key)
+    if cloud.data_plane is not None:
+        add_sample_databases(cloud, fleet)
     return fleet

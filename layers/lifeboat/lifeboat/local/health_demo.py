@@ -16,8 +16,17 @@ import boto3
 from botocore.config import Config
 from rich.table import Table
 
-from lifeboat.domain.health import HealthReport, HealthStatus, format_minutes
-from lifeboat.local.fleet import DemoInstance, create_instance
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.health import (
+    HealthReport,
+    HealthStatus,
+    ReplicaStatus,
+    ResourceHealth,
+    format_minutes,
+    format_seconds,
+)
+from lifeboat.domain.operations import OperationStatus
+from lifeboat.local.fleet import DemoFleet, DemoInstance, create_instance, create_replica
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
 
 if TYPE_CHECKING:  # demo_acts imports this module to register the act
@@ -95,6 +104,24 @@ def alarm_event(cloud: LocalCloud, logical_id: str, *, value: float, at: datetim
     }
 
 
+def put_replica_lag(cloud: LocalCloud, replica_arn: str, seconds: float, at: datetime) -> None:
+    """The ``ReplicaLag`` datapoint RDS publishes every minute for a replica, in the replica's
+    region. moto has no such metric: local mode (and the tests) put it themselves."""
+    ref = ResourceRef.parse(replica_arn)
+    cloud.client("cloudwatch", ref.region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": ref.name}],
+                "Timestamp": at,
+                "Value": seconds,
+                "Unit": "Seconds",
+            }
+        ],
+    )
+
+
 class TableStream:
     """Reads the state table's stream from now on and delivers batches as Lambda would."""
 
@@ -135,17 +162,19 @@ class TableStream:
 
 
 def health_table(report: HealthReport, title: str) -> Table:
-    """Resource x region: RPO age against the target, green within, red over."""
+    """Resource x region: RPO age against the target, green within, red over; then each read
+    replica's lag against the 5-minute target; and the resource's restore drills."""
     table = Table(title=title)
     for column in (
         "resource",
         "policy",
         "target",
         "region",
-        "newest valid point",
+        "newest valid point / replica",
         "age",
-        "copy lag",
+        "copy / replica lag",
         "status",
+        "restore drills",
     ):
         table.add_column(column, overflow="fold")
     for health in report.resources:
@@ -160,11 +189,54 @@ def health_table(report: HealthReport, title: str) -> Table:
                 format_minutes(region.age_minutes) if region.age_minutes is not None else "never",
                 format_minutes(region.copy_lag_minutes) if region.copy_lag_minutes is not None else "-",
                 f"[{colour}]{region.status.value}[/]",
+                _drills_cell(health) if i == 0 else "",
+            )
+        for replica in health.replicas:
+            ok = replica.status is ReplicaStatus.OK
+            status = f"[{'green' if ok else 'red'}]{replica.status.value}[/]"
+            if replica.note:
+                status += f"\n[dim]{replica.note}[/]"
+            table.add_row(
+                "",
+                "",
+                "",
+                f"{replica.region} (replica)",
+                replica.name,
+                "-",
+                format_seconds(replica.lag_seconds) if replica.lag_seconds is not None else "unknown",
+                status,
+                "",
             )
     return table
 
 
+def _drills_cell(health: ResourceHealth) -> str:
+    """'passed 12d 03h ago' (red when overdue by the policy), and a later failure in red."""
+    drill = health.drill
+    colour = "red" if drill.overdue else "green"
+    if drill.minutes_since_success is None:
+        text = f"[{'red' if drill.overdue else 'dim'}]never passed[/]"
+    else:
+        text = f"[{colour}]passed {format_minutes(drill.minutes_since_success)} ago[/]"
+    if drill.last_status is OperationStatus.FAILED and drill.last_at is not None:
+        ago = format_minutes((health.checked_at - drill.last_at).total_seconds() / 60)
+        text += f"\n[red]last drill FAILED {ago} ago[/]"
+    return text
+
+
 NEW_DATABASE = DemoInstance("analytics-db", "prod", encrypted=True, storage_gib=20)
+# A cross-region read replica of orders-db (continuous replication), and the lag local mode
+# publishes for it as RDS's ReplicaLag (moto has no such metric).
+DEMO_REPLICA = ("orders-db-dr", "us-west-2")
+EMULATED_REPLICA_LAG_SECONDS = 2.0
+
+
+def add_demo_replica(cloud: LocalCloud, fleet: DemoFleet) -> str:
+    """Create the demo replica in moto and put the ReplicaLag datapoint RDS would publish."""
+    name, region = DEMO_REPLICA
+    arn = create_replica(cloud, fleet.instances["orders-db"], name, region, fleet.keys[region])
+    put_replica_lag(cloud, arn, EMULATED_REPLICA_LAG_SECONDS, datetime.now(UTC))
+    return arn
 
 
 def rpo_breach_act(context: DemoContext) -> int:
@@ -172,6 +244,12 @@ def rpo_breach_act(context: DemoContext) -> int:
     cloud, console = context.cloud, context.console
     console.rule("[bold]Act: RPO monitoring, alarm trigger, notifications")
     stream = TableStream(cloud)
+    replica = add_demo_replica(cloud, context.fleet)
+    console.print(
+        f"Created [bold]{ResourceRef.parse(replica).name}[/], a read replica of orders-db in "
+        f"{DEMO_REPLICA[1]}. [dim]moto has no ReplicaLag metric: local mode publishes "
+        f"{EMULATED_REPLICA_LAG_SECONDS:g} s for it, as RDS would every minute.[/]"
+    )
     arn = create_instance(cloud, NEW_DATABASE, context.fleet.source_key)
     context.fleet.instances[NEW_DATABASE.name] = arn
     console.print(

@@ -4,6 +4,8 @@
   back-off budgets finishes in seconds (the ASL itself is unchanged).
 - moto builds a new boto3 client for every Lambda task: cache them (about 3x faster Maps).
 - moto's backends are not thread-safe: serialize its request handling (see below).
+- moto parses every new state machine's ASL (about a second each): parse a definition once per
+  process; every emulated account creates the same ones, and executions parse them anyway.
 - moto lacks RDS ``DescribeAccountAttributes``: answer it from moto's own snapshot store, so
   the preflight's quota check runs the same code as on AWS.
 - moto finishes a cross-region Aurora cluster snapshot copy at once and has no concurrent-copy
@@ -12,6 +14,18 @@
   AWS does, so the workflow's Retry is what gets a large fleet's copies through.
 - moto's EBS snapshot of an encrypted volume has no KMS key: give it the volume's, as AWS does,
   so level-1 validation checks the real key.
+- DynamoDB (the ``dynamodb_table`` plugin's path): moto reports a backup's SSE settings where
+  botocore drops them (not under ``SourceTableFeatureDetails``) and restores tables without
+  them; report and keep them, as AWS does. ``ExportTableToPointInTime`` ignores
+  ``S3SseAlgorithm``/``S3SseKmsKeyId`` and writes its data under a random folder: record the
+  encryption asked for (on the export and on the objects written, reported by
+  ``DescribeExport``) and write under ``AWSDynamoDB/<export id>/data/`` as AWS documents.
+  ``ImportTable`` ignores ``SSESpecification``: give the imported table the encryption asked
+  for, and refuse an existing table name as AWS does (moto fails such an import later). moto
+  runs exports and imports in a background thread; run them in the calling request, so that
+  an imported table exists when ``ImportTable`` returns, as on AWS. None of this makes
+  moto check a KMS key: the local run shows which key Lifeboat asked for, not that AWS would
+  accept it.
 """
 
 from __future__ import annotations
@@ -110,7 +124,128 @@ def _progressing_cluster_describe(original: Any) -> Any:
     return describe_db_cluster_snapshots
 
 
+# The request being served, for the DynamoDB export/import models, which moto builds without
+# the fields Lifeboat relies on (encryption). Requests are serialized (see below).
+_dynamodb_request = threading.local()
+
+
+def _remember_request(original: Any) -> Any:
+    def handler(self: Any) -> Any:
+        _dynamodb_request.body = self.body
+        try:
+            return original(self)
+        finally:
+            _dynamodb_request.body = None
+
+    return handler
+
+
+def _request_body() -> dict[str, Any]:
+    return getattr(_dynamodb_request, "body", None) or {}
+
+
+def _backup_reports_sse(original: property) -> property:
+    def description(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(self)  # type: ignore[misc]
+        sse = result["SourceTableDetails"].get("SSEDescription")
+        if sse:
+            result["SourceTableFeatureDetails"] = {"SSEDescription": sse}
+        return result
+
+    return property(description)
+
+
+def _restore_keeps_sse(original: Any) -> Any:
+    def parse_params(self: Any, source: Any) -> dict[str, Any]:
+        import copy
+
+        params: dict[str, Any] = original(self, source)
+        table = getattr(source, "table", source)  # a Backup holds a copy of its table
+        params["sse_specification"] = copy.deepcopy(table.sse_specification)
+        return params
+
+    return parse_params
+
+
+def _export_now(self: Any) -> None:
+    """Replaces ``TableExport.start``: keep the requested encryption, export in this request."""
+    from moto.core.utils import utcnow
+
+    body = _request_body()
+    self.lifeboat_sse = (body.get("S3SseAlgorithm"), body.get("S3SseKmsKeyId"))
+    self.lifeboat_started = utcnow()
+    self.run()
+    self.lifeboat_ended = utcnow()
+
+
+def _export_like_aws(self: Any, s3_backend: Any) -> None:
+    """Replaces ``TableExport._backup_to_s3_file``: AWS's layout, the requested encryption."""
+    import uuid
+
+    from moto.core.utils import gzip_compress
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+
+    lines = [dynamo_json_dump(item.to_json(root_attr_name="Item")) for item in self.table.all_items()]
+    data = "\n".join(lines).encode("utf-8")
+    algorithm, key_id = getattr(self, "lifeboat_sse", (None, None))
+    export_id = self.arn.rsplit("/", 1)[-1]
+    s3_backend.put_object(
+        bucket_name=self.s3_bucket,
+        key_name=f"{self.s3_prefix}/AWSDynamoDB/{export_id}/data/{uuid.uuid4().hex}.json.gz",
+        value=gzip_compress(data),
+        encryption="aws:kms" if algorithm == "KMS" else "AES256",
+        kms_key_id=key_id if algorithm == "KMS" else None,
+    )
+    self.item_count, self.processed_bytes = len(lines), len(data)
+    self.status = "COMPLETED"
+
+
+def _export_reports_sse(original: Any) -> Any:
+    def response(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original(self)
+        algorithm, key_id = getattr(self, "lifeboat_sse", (None, None))
+        started = getattr(self, "lifeboat_started", None)
+        extra = {
+            "S3SseAlgorithm": algorithm,
+            "S3SseKmsKeyId": key_id,
+            "ExportTime": started,
+            "StartTime": started,
+            "EndTime": getattr(self, "lifeboat_ended", None),
+        }
+        return result | {k: v for k, v in extra.items() if v is not None}
+
+    return response
+
+
+def _import_now(self: Any) -> None:
+    """Replaces ``TableImport.start``: import in this request, with the encryption asked for.
+
+    AWS refuses an import into an existing table name; moto would start it and fail it later.
+    """
+    from moto.dynamodb.exceptions import ResourceInUseException
+    from moto.dynamodb.models import dynamodb_backends
+
+    if self.table_name in dynamodb_backends[self.account_id][self.region_name].tables:
+        raise ResourceInUseException(f"Table already exists: {self.table_name}")
+    sse = (_request_body().get("TableCreationParameters") or {}).get("SSESpecification")
+    self.run()
+    if self.table is not None and sse and sse.get("Enabled"):
+        self.table.sse_specification = dict(sse)
+
+
 _moto_lock = threading.RLock()
+# ASL definitions moto has already parsed in this process: parsing one takes about a second and
+# every emulated account creates the same state machines (executions parse them again anyway).
+_validated_definitions: set[str] = set()
+
+
+def _validate_once(validate: Any) -> Any:
+    def validate_once(definition: str) -> None:
+        if definition not in _validated_definitions:
+            validate(definition)
+            _validated_definitions.add(definition)
+
+    return staticmethod(validate_once)
 
 
 def _serialized(call_action: Any) -> Any:
@@ -126,6 +261,10 @@ def patched_moto(time_scale: float) -> Iterator[None]:
     import time
 
     from moto.core.responses import BaseResponse
+    from moto.dynamodb.models.table import Backup, RestoredPITTable, RestoredTable
+    from moto.dynamodb.models.table_export import TableExport
+    from moto.dynamodb.models.table_import import TableImport
+    from moto.dynamodb.responses import DynamoHandler
     from moto.ec2.models.elastic_block_store import EBSBackend
     from moto.rds.models import RDSBackend
     from moto.rds.responses import RDSResponse
@@ -134,6 +273,7 @@ def patched_moto(time_scale: float) -> Iterator[None]:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
         WaitFunction,
     )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original_wait = WaitFunction._wait_interval
     original_client_for = lambda_eval_utils.boto_client_for
@@ -153,6 +293,10 @@ def patched_moto(time_scale: float) -> Iterator[None]:
         stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledTime(time, time_scale)))
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
         stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", cached_client_for))
+        validate = StepFunctionsParserBackend._validate_definition
+        stack.enter_context(
+            mock.patch.object(StepFunctionsParserBackend, "_validate_definition", _validate_once(validate))
+        )
         # moto's backends are plain dicts: at 1,000 concurrent Map iterations a describe that
         # iterates snapshots while another thread inserts one failed with "OrderedDict mutated
         # during iteration". AWS serves concurrent calls safely; serialize moto's handling.
@@ -168,6 +312,22 @@ def patched_moto(time_scale: float) -> Iterator[None]:
                 EBSBackend, "create_snapshot", _snapshot_keeps_volume_key(EBSBackend.create_snapshot)
             )
         )
+        for handler in ("export_table_to_point_in_time", "import_table"):
+            original = getattr(DynamoHandler, handler)
+            stack.enter_context(mock.patch.object(DynamoHandler, handler, _remember_request(original)))
+        stack.enter_context(mock.patch.object(Backup, "description", _backup_reports_sse(Backup.description)))
+        for restored, parse in (
+            (RestoredTable, "_parse_params_from_backup"),
+            (RestoredPITTable, "_parse_params_from_table"),
+        ):
+            original = getattr(restored, parse)
+            stack.enter_context(mock.patch.object(restored, parse, _restore_keeps_sse(original)))
+        stack.enter_context(mock.patch.object(TableExport, "start", _export_now))
+        stack.enter_context(mock.patch.object(TableExport, "_backup_to_s3_file", _export_like_aws))
+        stack.enter_context(
+            mock.patch.object(TableExport, "response", _export_reports_sse(TableExport.response))
+        )
+        stack.enter_context(mock.patch.object(TableImport, "start", _import_now))
         if not hasattr(RDSResponse, "describe_account_attributes"):
             stack.enter_context(
                 mock.patch.object(

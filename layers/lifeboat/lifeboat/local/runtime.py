@@ -20,6 +20,7 @@ from unittest import mock
 import boto3
 
 from lifeboat.aws.clients import default_clients
+from lifeboat.local.dataplane import LocalDataPlane
 from lifeboat.local.lambda_emulation import LambdaContext, LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
 from lifeboat.local.template import FunctionSpec, Template, load_template
@@ -66,8 +67,12 @@ class LocalCloud:
         time_scale: float = DEFAULT_TIME_SCALE,
         template: Template | None = None,
         log_file: Path | None = None,
+        databases: bool = False,
     ) -> None:
+        """``databases``: back RDS instances with real PostgreSQL databases (local/dataplane.py)."""
         self.region = region
+        self.databases = databases
+        self.data_plane: LocalDataPlane | None = None
         self.time_scale = time_scale
         self.template = template or load_template()
         self.log_file = log_file or self.template.root / ".lifeboat" / "local.log"
@@ -96,6 +101,10 @@ class LocalCloud:
         events.register("before-call", self.meter)
         self._stack.callback(events.unregister, "before-call.lambda.Invoke", self.lambdas.before_call)
         self._stack.callback(events.unregister, "before-call", self.meter)
+        if self.databases:
+            self.data_plane = LocalDataPlane(self.template.root / ".lifeboat" / "pg", ACCOUNT_ID)
+            self.data_plane.start()
+            self._stack.callback(self.data_plane.stop)
         self._create_state_table()
         self._create_failure_topic()
         for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):

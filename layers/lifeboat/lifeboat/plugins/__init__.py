@@ -6,12 +6,14 @@ from lifeboat.aws.clients import ClientProvider
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.errors import UnsupportedOperation
 from lifeboat.plugins.base import ResourcePlugin
+from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
 from lifeboat.plugins.rds_cluster import RdsClusterPlugin
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
 REGISTRY: dict[str, type[ResourcePlugin]] = {
-    plugin.resource_type: plugin for plugin in (RdsInstancePlugin, RdsClusterPlugin, EbsVolumePlugin)
+    plugin.resource_type: plugin
+    for plugin in (RdsInstancePlugin, RdsClusterPlugin, EbsVolumePlugin, DynamoDbTablePlugin)
 }
 
 

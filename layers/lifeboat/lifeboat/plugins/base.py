@@ -18,12 +18,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, NoReturn
+from typing import ClassVar, NamedTuple, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import (
     Check,
     RecoveryPointFacts,
@@ -31,7 +32,7 @@ from lifeboat.domain.recovery import (
     is_ours,
     level1_checks,
 )
-from lifeboat.domain.restore import RestoredFacts, RestoreNetwork, RestoreSpec, is_drill_resource, owned_by
+from lifeboat.domain.restore import RestoredFacts, RestoreSpec, is_drill_resource, owned_by
 from lifeboat.errors import (
     RecoveryPointConflict,
     ResourceNotFound,
@@ -55,6 +56,7 @@ class PluginOperation(StrEnum):
     RESTORE_TO_TIME = "restore_to_point_in_time"
     DESCRIBE_RESTORED = "describe_restored"
     DELETE_RESTORED = "delete_restored"
+    TAG_RESTORED = "tag_restored"
 
 
 class NoOptions(BaseModel):
@@ -86,6 +88,7 @@ class RestoreWindow(BaseModel):
 
 
 class TeardownState(StrEnum):
+    PENDING = "pending"  # the resource cannot be deleted yet (still being created)
     DELETING = "deleting"
     GONE = "gone"
 
@@ -97,6 +100,14 @@ class QuotaUsage(BaseModel):
     @property
     def headroom(self) -> int:
         return self.max - self.used
+
+
+class Discovered(NamedTuple):
+    """A resource discovery listed: its policy tag (None when untagged) and its read replicas."""
+
+    arn: str
+    policy: str | None
+    replicas: tuple[str, ...] = ()  # replica ARNs, in their own regions
 
 
 class Outcome(BaseModel):
@@ -133,6 +144,15 @@ class ResourcePlugin(ABC):
     @abstractmethod
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
         """Yield (arn, policy name) for resources in ``region`` tagged with ``tag_key``."""
+
+    def inventory(self, region: str, tag_key: str) -> Iterator[Discovered]:
+        """What discovery lists, with the read replicas the health check needs.
+
+        The health check reads replicas from the pages discovery reads anyway, so finding them
+        costs no call. Default, for types without read replicas: the tagged resources.
+        """
+        for arn, policy in self.discover(region, tag_key):
+            yield Discovered(arn, policy)
 
     @abstractmethod
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
@@ -185,6 +205,10 @@ class ResourcePlugin(ABC):
     @abstractmethod
     def _delete_restored(self, region: str, identifier: str) -> None:
         """Start deleting a restored resource, without a final snapshot."""
+
+    @abstractmethod
+    def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
+        """Add tags to a restored resource (e.g. mark a failed restore for a person to clean up)."""
 
     def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
         """The source's network settings and tags, which a restore in its region inherits."""

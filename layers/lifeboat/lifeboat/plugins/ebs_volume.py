@@ -89,6 +89,9 @@ class EbsVolumePlugin(ResourcePlugin):
         PluginOperation.DELETE_RESTORED: (
             "restores of this type are not built yet, so there is no restored resource to delete"
         ),
+        PluginOperation.TAG_RESTORED: (
+            "restores of this type are not built yet, so there is no restored resource to tag"
+        ),
     }
 
     def _ec2(self, region: str) -> Any:
@@ -212,3 +215,6 @@ class EbsVolumePlugin(ResourcePlugin):
 
     def _delete_restored(self, region: str, identifier: str) -> None:
         self._unsupported(PluginOperation.DELETE_RESTORED)
+
+    def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
+        self._unsupported(PluginOperation.TAG_RESTORED)

@@ -79,6 +79,9 @@ class RdsClusterPlugin(ResourcePlugin):
         PluginOperation.DELETE_RESTORED: (
             "restores of this type are not built yet, so there is no restored resource to delete"
         ),
+        PluginOperation.TAG_RESTORED: (
+            "restores of this type are not built yet, so there is no restored resource to tag"
+        ),
     }
 
     def _rds(self, region: str) -> Any:
@@ -198,3 +201,6 @@ class RdsClusterPlugin(ResourcePlugin):
 
     def _delete_restored(self, region: str, identifier: str) -> None:
         self._unsupported(PluginOperation.DELETE_RESTORED)
+
+    def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
+        self._unsupported(PluginOperation.TAG_RESTORED)

@@ -10,8 +10,9 @@ from botocore.exceptions import ClientError
 
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import RecoveryPointFacts, SourceSpec
-from lifeboat.domain.restore import RestoredFacts, RestoreNetwork, RestoreSpec
+from lifeboat.domain.restore import RestoredFacts, RestoreSpec
 from lifeboat.errors import (
     InvalidInput,
     KmsKeyNotUsable,
@@ -21,6 +22,7 @@ from lifeboat.errors import (
     SnapshotQuotaExceeded,
 )
 from lifeboat.plugins.base import (
+    Discovered,
     PluginOperation,
     QuotaUsage,
     RecoveryPointExists,
@@ -100,19 +102,32 @@ class RdsInstancePlugin(ResourcePlugin):
         ),
         PluginOperation.DESCRIBE_RESTORED: frozenset({"rds:DescribeDBInstances"}),
         PluginOperation.DELETE_RESTORED: frozenset({"rds:DeleteDBInstance"}),
+        PluginOperation.TAG_RESTORED: frozenset({"rds:AddTagsToResource"}),
     }
 
     def _rds(self, region: str) -> Any:
         return self.clients("rds", region)
 
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
+        for found in self.inventory(region, tag_key):
+            if found.policy:
+                yield found.arn, found.policy
+
+    def inventory(self, region: str, tag_key: str) -> Iterator[Discovered]:
+        """Every instance of the region, tagged or not (a resource may be protected by the config's
+        list), with its read replicas: a same-region replica is listed by identifier, a
+        cross-region one by ARN."""
         pages = self._rds(region).get_paginator("describe_db_instances").paginate()
         with translated(_RDS_ERRORS, f"listing DB instances in {region}"):
             for page in pages:
                 for instance in page["DBInstances"]:
-                    policy = _tags(instance.get("TagList")).get(tag_key)
-                    if policy:
-                        yield instance["DBInstanceArn"], policy
+                    arn = instance["DBInstanceArn"]
+                    replicas = tuple(
+                        replica if replica.startswith("arn:") else f"{arn.rsplit(':', 1)[0]}:{replica}"
+                        for replica in instance.get("ReadReplicaDBInstanceIdentifiers", [])
+                    )
+                    policy = _tags(instance.get("TagList")).get(tag_key) or None
+                    yield Discovered(arn, policy, replicas)
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")
@@ -124,6 +139,8 @@ class RdsInstancePlugin(ResourcePlugin):
             size_gib=instance.get("AllocatedStorage"),
             encrypted=bool(instance.get("StorageEncrypted")),
             kms_key_id=instance.get("KmsKeyId"),
+            endpoint=(instance.get("Endpoint") or {}).get("Address"),
+            port=(instance.get("Endpoint") or {}).get("Port"),
         )
 
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
@@ -221,7 +238,6 @@ class RdsInstancePlugin(ResourcePlugin):
             "DBInstanceIdentifier": spec.target_id,
             "PubliclyAccessible": False,
             "DeletionProtection": spec.deletion_protection,
-            "CopyTagsToSnapshot": True,
             "Tags": [{"Key": k, "Value": v} for k, v in spec.tags.items()],
         }
         optional = {
@@ -286,4 +302,10 @@ class RdsInstancePlugin(ResourcePlugin):
         with translated(_RDS_ERRORS, f"deleting {identifier} in {region}"):
             self._rds(region).delete_db_instance(
                 DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=True
+            )
+
+    def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
+        with translated(_RDS_ERRORS, f"tagging {restored.arn}"):
+            self._rds(restored.region).add_tags_to_resource(
+                ResourceName=restored.arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
             )

@@ -42,9 +42,10 @@ from lifeboat.errors import (
     ValidationFailed,
 )
 from lifeboat.observability import MetricUnit, logger, metrics
-from lifeboat.plugins import REGISTRY, plugin_for
+from lifeboat.plugins import plugin_for
 from lifeboat.service import cleanup
 from lifeboat.service.deps import Deps
+from lifeboat.service.discovery import protected_resources
 
 # Operation records outlive their recovery point by this margin, so evidence of a backup is
 # still in the table when an auditor asks about the last day of its retention.
@@ -59,7 +60,7 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
     config = deps.config()
     tier = request.request.tier
     scheduled_at = normalise_time(request.request.scheduled_at or request.execution_start_time)
-    candidates = _protected_resources(config, deps)
+    candidates = protected_resources(config, deps)
     if request.request.resources is not None:
         wanted = set(request.request.resources)
         skipped = [
@@ -88,15 +89,6 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
         "planned run", extra={"run_id": result.run_id, "planned": len(planned), "skipped": len(skipped)}
     )
     return result
-
-
-def _protected_resources(config: PolicyConfig, deps: Deps) -> dict[str, str]:
-    """ARN -> policy name: resources listed in the config, then those found by tag."""
-    found = {listed.arn: listed.policy for listed in config.resources}
-    for plugin_class in REGISTRY.values():
-        for arn, policy in plugin_class(deps.clients).discover(deps.region, config.tag_key):
-            found.setdefault(arn, policy)
-    return found
 
 
 def _skip_reason(config: PolicyConfig, policy_name: str, tier: str) -> str | None:
@@ -170,6 +162,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         source=source,
         targets=targets,
         snapshot_quota_headroom=quota.headroom if quota else None,
+        data_checks=ref.arn in deps.config().data_checks,
     )
 
 

@@ -30,7 +30,6 @@ from lifeboat.cleanup_contracts import (
     SkippedCleanup,
 )
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.config import PolicyConfig
 from lifeboat.domain.ids import normalise_time
 from lifeboat.domain.operations import OperationStatus, OperationType
 from lifeboat.domain.policy import Policy, RemovalPolicy, Tier
@@ -47,9 +46,10 @@ from lifeboat.domain.retention import (
 )
 from lifeboat.errors import RecoveryPointNotFound, ResourceNotFound, ResourceNotReady
 from lifeboat.observability import MetricUnit, logger, metrics
-from lifeboat.plugins import REGISTRY, plugin_for
+from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import QuotaUsage
 from lifeboat.service.deps import Deps
+from lifeboat.service.discovery import protected_resources
 from lifeboat.state.store import BY_RESOURCE_INDEX, from_item
 
 MAX_DELETIONS_ENV = "LIFEBOAT_CLEANUP_MAX_DELETIONS"
@@ -88,7 +88,7 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
     cap = deployment_cap()
     if request.request.max_deletions is not None:
         cap = min(cap, request.request.max_deletions)
-    protected = _protected_resources(config, deps)
+    protected = protected_resources(config, deps)
     arns = sorted(protected) if wanted is None else sorted(set(wanted))
     plans: list[ResourcePlan] = []
     skipped: list[SkippedCleanup] = []
@@ -165,15 +165,6 @@ def _planned(decision: Decision) -> PlannedDeletion:
         tier=point.tier,
         reason=decision.reason,
     )
-
-
-def _protected_resources(config: PolicyConfig, deps: Deps) -> dict[str, str]:
-    """ARN -> policy name: resources listed in the config, then those found by tag."""
-    found = {listed.arn: listed.policy for listed in config.resources}
-    for plugin_class in REGISTRY.values():
-        for arn, policy in plugin_class(deps.clients).discover(deps.region, config.tag_key):
-            found.setdefault(arn, policy)
-    return found
 
 
 def _items_of(resource_arn: str, deps: Deps) -> list[dict[str, Any]]:

@@ -2,7 +2,10 @@
 
 Per run: one discovery (the same one the backup planner does), one ``byResource`` query and
 one health write per resource. No snapshot is listed or described: the state table already
-says which recovery points are valid and when their data was captured.
+says which recovery points are valid and when their data was captured. On top, whatever the
+fleet size: two ``byTypeStatus`` queries for the newest drills (``state/drills.py``) and, only
+when protected instances have read replicas, one ``GetMetricData`` per replica region for
+their lag (``aws/replica_lag.py``); the replicas themselves come from the discovery's pages.
 """
 
 from __future__ import annotations
@@ -12,11 +15,22 @@ from collections import Counter
 from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
 
-from lifeboat.domain.health import HealthReport, HealthStatus, ResourceHealth, SkippedHealth, assess
-from lifeboat.domain.policy import CamelModel
+from lifeboat.aws.replica_lag import newest_replica_lags
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.health import (
+    HealthReport,
+    HealthStatus,
+    ResourceHealth,
+    SkippedHealth,
+    assess,
+    assess_drills,
+    assess_replica,
+)
+from lifeboat.domain.policy import CamelModel, Policy
 from lifeboat.observability import MetricUnit, logger, metrics
-from lifeboat.service.backup import _protected_resources
 from lifeboat.service.deps import Deps
+from lifeboat.service.discovery import protected_resources_and_replicas
+from lifeboat.state.drills import latest_drills
 from lifeboat.state.health import save_health
 
 NAMESPACE = "Lifeboat"
@@ -25,6 +39,8 @@ SERVICE = "lifeboat"
 HISTORY_LIMIT = 50
 # CloudWatch has no minutes unit; the metric names say the unit.
 NO_UNIT = MetricUnit.NoUnit
+# The replica-lag alarms of template.yaml watch this metric (per environment).
+REPLICAS_OVER_TARGET_METRIC = "ReplicasOverLagTarget"
 
 
 class HealthRequest(CamelModel):
@@ -41,7 +57,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     config = deps.config()
     now = deps.now()
     report = HealthReport(checked_at=now)
-    protected = _protected_resources(config, deps)
+    protected, replicas = protected_resources_and_replicas(config, deps)
     if request.resource_arns is not None:
         wanted = set(request.resource_arns)
         report.skipped += [
@@ -49,6 +65,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             for arn in sorted(wanted - set(protected))
         ]
         protected = {arn: name for arn, name in protected.items() if arn in wanted}
+    monitored: dict[str, Policy] = {}
     for arn, name in sorted(protected.items()):
         policy = config.policies.get(name)
         if policy is None:
@@ -58,11 +75,29 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             reason = f"backups are disabled by policy {name!r} ({policy.environment.value})"
             report.skipped.append(SkippedHealth(resource_arn=arn, reason=reason))
             continue
-        health = assess(arn, policy, deps.store.by_resource(arn, limit=HISTORY_LIMIT), now)
+        monitored[arn] = policy
+    # Fleet-wide reads, one batch each, before the per-resource loop.
+    lags = newest_replica_lags(deps.clients, [r for arn in monitored for r in replicas.get(arn, ())], now)
+    for region, reason in lags.unavailable.items():
+        logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
+    drills = latest_drills(deps.store, monitored)
+    for arn, policy in monitored.items():
+        health = assess(
+            arn,
+            policy,
+            deps.store.by_resource(arn, limit=HISTORY_LIMIT),
+            now,
+            replicas=[
+                assess_replica(r, lags.readings.get(r), lags.unavailable.get(ResourceRef.parse(r).region))
+                for r in replicas.get(arn, ())
+            ],
+            drill=assess_drills(policy, drills.succeeded.get(arn), drills.failed.get(arn), now),
+        )
         save_health(deps.store, health)
         publish_resource_metrics(health)
         report.resources.append(health)
     publish_breach_counts(report)
+    publish_replica_counts(report)
     metrics.add_metric(name="ResourcesMonitored", unit=MetricUnit.Count, value=len(report.resources))
     logger.info(
         "health checked",
@@ -94,6 +129,19 @@ def publish_resource_metrics(health: ResourceHealth) -> None:
             name="RpoBreached", unit=MetricUnit.Count, value=int(region.status is HealthStatus.BREACH)
         )
         emf.flush_metrics()
+    # A resource may have several replicas in one region (read scaling): ``replica`` tells them
+    # apart; ``region`` is the replica's, where its lag is measured.
+    for replica in health.replicas:
+        if replica.lag_seconds is None:
+            continue
+        emf = _metrics(
+            resource=health.resource_arn,
+            region=replica.region,
+            policy=health.policy,
+            replica=replica.replica_arn,
+        )
+        emf.add_metric(name="ReplicaLagSeconds", unit=MetricUnit.Seconds, value=replica.lag_seconds)
+        emf.flush_metrics()
 
 
 def publish_breach_counts(report: HealthReport) -> None:
@@ -112,3 +160,17 @@ def publish_breach_counts(report: HealthReport) -> None:
             emf = _metrics(**{dimension: value})
             emf.add_metric(name="ResourcesOverRpo", unit=MetricUnit.Count, value=count)
             emf.flush_metrics()
+
+
+def publish_replica_counts(report: HealthReport) -> None:
+    """Read replicas lagging over the target, stopped or of unknown lag, per environment (the
+    template's replica-lag alarms). Only environments with replicas publish: a fleet without
+    continuous replication has no such metric and no cost."""
+    over: Counter[str] = Counter()
+    for health in report.resources:
+        if health.replicas:
+            over[health.environment.value] += len(health.replicas_over_target)
+    for environment, count in sorted(over.items()):
+        emf = _metrics(environment=environment)
+        emf.add_metric(name=REPLICAS_OVER_TARGET_METRIC, unit=MetricUnit.Count, value=count)
+        emf.flush_metrics()

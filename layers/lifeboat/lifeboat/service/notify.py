@@ -4,16 +4,17 @@ What is published (one SNS message per event, subject <= 100 characters):
 
 - an RPO breach starts (a resource's health snapshot turns BREACH) and when it ends;
 - an operation turns FAILED, for every type whose workflow does not already notify it;
-- a drill finishes (SUCCEEDED or FAILED).
+- a drill finishes (SUCCEEDED or FAILED), with its measured RTO, data age and failed checks.
 
 Routine successes are never published. BACKUP and COPY failures are published by the backup
-workflow itself (its NotifyFailure state, one message per failed resource, copies included), so
-they are not repeated here.
+workflow itself (its NotifyFailure state, one message per failed resource, copies included), and
+a RESTORE's outcome by the restore workflow, so they are not repeated here.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,7 +30,7 @@ from lifeboat.state.health import HEALTH_TYPE
 from lifeboat.state.store import from_item
 
 FAILURE_TOPIC_ENV = "FAILURE_TOPIC_ARN"
-WORKFLOW_NOTIFIED_TYPES = frozenset({"BACKUP", "COPY"})
+WORKFLOW_NOTIFIED_TYPES = frozenset({"BACKUP", "COPY", "RESTORE"})
 DRILL_TYPE = "DRILL"
 
 
@@ -134,9 +135,18 @@ def _failure(item: dict[str, Any]) -> Notification:
 
 def _drill_result(item: dict[str, Any]) -> Notification:
     verdict = "PASSED" if item["status"] == "SUCCEEDED" else "FAILED"
+    details: dict[str, Any] = item.get("details") or {}
+    lines = [f"The restore drill {item['operationId']} {verdict}."]
+    if details.get("rtoSeconds") is not None:
+        rto = timedelta(seconds=round(details["rtoSeconds"]))
+        lines.append(f"Measured RTO (request -> available and checked): {rto}")
+    if details.get("dataAgeSeconds") is not None:
+        lines.append(f"Data age (RPO) as restored: {timedelta(seconds=round(details['dataAgeSeconds']))}")
+    if details.get("failedChecks"):
+        lines.append(f"Failed checks: {', '.join(details['failedChecks'])}")
     return Notification(
         subject=_subject(f"drill {verdict} for {_name(item)} ({item.get('region', '-')})"),
-        message="\n".join([f"The restore drill {item['operationId']} {verdict}.", *_operation_lines(item)]),
+        message="\n".join([*lines, *_operation_lines(item)]),
     )
 
 

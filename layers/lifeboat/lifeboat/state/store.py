@@ -205,7 +205,9 @@ class StateStore:
         details: dict[str, Any] | None, names: dict[str, str], values: dict[str, Any]
     ) -> list[str]:
         assignments = []
-        for i, (key, value) in enumerate((details or {}).items()):
+        # None means "nothing to record" (DynamoDB items hold no nulls here).
+        present = {key: value for key, value in (details or {}).items() if value is not None}
+        for i, (key, value) in enumerate(present.items()):
             names["#details"], names[f"#d{i}"], values[f":d{i}"] = "details", key, value
             assignments.append(f"#details.#d{i} = :d{i}")
         return assignments
@@ -213,6 +215,25 @@ class StateStore:
     def by_resource(self, resource_arn: str, *, limit: int = 50) -> list[Operation]:
         """Newest first: the operations of one resource (GSI ``byResource``)."""
         return self._query(BY_RESOURCE_INDEX, "resourceArn", resource_arn, limit)
+
+    def history_of(self, resource_arn: str) -> list[Operation]:
+        """Every operation of one resource, newest first (all pages of ``byResource``)."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": BY_RESOURCE_INDEX,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": "resourceArn"},
+            "ExpressionAttributeValues": {":v": {"S": resource_arn}},
+            "ScanIndexForward": False,
+        }
+        operations: list[Operation] = []
+        while True:
+            with translated({}, f"querying {BY_RESOURCE_INDEX} for {resource_arn}"):
+                page = self.client.query(**request)
+            operations += [Operation.model_validate(from_item(item)) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return operations
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def by_type_status(
         self, type: OperationType, status: OperationStatus, *, limit: int = 50

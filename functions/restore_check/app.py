@@ -1,0 +1,15 @@
+"""Post-restore checks: the restored resource (level 1) and its data over SQL (level 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.restore_contracts import RestoreStep
+from lifeboat.service import restore
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return restore.check(parse(RestoreStep, event), deps_from_env()).model_dump(mode="json", by_alias=True)
