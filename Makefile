@@ -31,10 +31,11 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-## Orchestration cost and API calls per resource (see bench/README.md).
+## Orchestration cost and API calls per resource, cold imports, restore/drill RTO (README: Measurements).
 bench: $(STAMP)
 	$(PY) bench/backup_cycle.py --resources 20
 	$(PY) bench/cold_import.py
+	$(PY) bench/drill_rto.py --runs 5
 
 sam-validate: $(STAMP)
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1

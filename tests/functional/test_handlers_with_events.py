@@ -52,7 +52,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalClou
     wanted = {"orders-db", "sandbox-db", "legacy-db"}
     with LocalCloud(log_file=tmp_path_factory.mktemp("handlers") / "local.log") as cloud:
         instances = tuple(i for i in DEMO_INSTANCES if i.name in wanted)
-        yield cloud, seed_demo_fleet(cloud, instances=instances, clusters=(), volumes=(), tables=())
+        yield (
+            cloud,
+            seed_demo_fleet(cloud, instances=instances, clusters=(), volumes=(), tables=(), caches=()),
+        )
 
 
 def _reset(cloud: LocalCloud, fleet: DemoFleet) -> None:

@@ -257,6 +257,22 @@ def test_the_last_successful_drill_is_found_however_much_history_came_after_it(
     assert calls[("dynamodb", "Query")] == 2 + 2
 
 
+def test_drills_older_than_twice_the_longest_drill_interval_are_not_read(cloud: LocalCloud) -> None:
+    # GIVEN monthly drills for staging, and reports-db's only passed drill 100 days ago
+    document = json.loads(cloud.client("ssm").get_parameter(Name=CONFIG_PARAMETER)["Parameter"]["Value"])
+    document["policies"]["staging"]["drill"] = {"enabled": True, "maxAgeDays": 30}
+    cloud.put_config(document)
+    with freeze_time(NOW):
+        seed_drill(cloud, REPORTS_ARN, NOW - timedelta(days=100))
+        seed_backup(cloud, REPORTS_ARN, timedelta(hours=1), regions=("us-west-2",))
+        # WHEN the monitor runs
+        report, _ = _run_monitor(cloud)
+    # THEN the monitor looked back 60 days (2 x 30), found no pass there, and says it is overdue:
+    # every 15 minutes it reads two months of drills, never the 400 days they are kept
+    reports = _by_name(report)["reports-db"]["drill"]
+    assert (reports["lookbackDays"], reports["minutesSinceSuccess"], reports["overdue"]) == (60, None, True)
+
+
 def test_a_replica_lag_alarm_opens_an_incident_and_starts_no_backup(cloud: LocalCloud) -> None:
     # GIVEN orders-db in RPO breach per its health snapshot (so a backup *could* be started)
     seed_breach(cloud, ORDERS_ARN, "prod")

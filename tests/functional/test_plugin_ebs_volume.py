@@ -1,15 +1,27 @@
-"""EBS volumes on moto: tagged snapshots found by tag, copies under the DR key, validation."""
+"""EBS volumes on moto: tagged snapshots found by tag, copies under the DR key, validation, restores
+into a new named volume, and drill teardown."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import recovery_point_id
+from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.policy import Tier
 from lifeboat.domain.recovery import RECOVERY_POINT_TAG
-from lifeboat.errors import RecoveryPointConflict, RecoveryPointNotFound, ResourceNotFound
+from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags, restored_checks
+from lifeboat.errors import (
+    RecoveryPointConflict,
+    RecoveryPointNotFound,
+    ResourceNotFound,
+    TargetExists,
+    TeardownRefused,
+    UnsupportedOperation,
+)
+from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
 
 from .plugin_aws import DR, SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
@@ -21,15 +33,22 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
 
 
 def _volume(
-    acct: Account, *, size: int = 50, encrypted: bool = True, policy: str | None = "prod"
+    acct: Account,
+    *,
+    size: int = 50,
+    encrypted: bool = True,
+    policy: str | None = "prod",
+    zone: str = f"{SOURCE}a",
+    name: str | None = None,
+    performance: dict[str, object] | None = None,
 ) -> ResourceRef:
-    request: dict[str, object] = {"AvailabilityZone": f"{SOURCE}a", "Size": size}
+    request: dict[str, object] = {"AvailabilityZone": zone, "Size": size} | (performance or {})
     if encrypted:
         request |= {"Encrypted": True, "KmsKeyId": acct.source_key}
-    if policy:
-        request["TagSpecifications"] = [
-            {"ResourceType": "volume", "Tags": [{"Key": "lifeboat:policy", "Value": policy}]}
-        ]
+    tags = [{"Key": "lifeboat:policy", "Value": policy}] if policy else []
+    tags += [{"Key": "Name", "Value": name}] if name else []
+    if tags:
+        request["TagSpecifications"] = [{"ResourceType": "volume", "Tags": tags}]
     volume_id = acct.clients("ec2", SOURCE).create_volume(**request)["VolumeId"]
     return ResourceRef.parse(f"arn:aws:ec2:{SOURCE}:123456789012:volume/{volume_id}")
 
@@ -172,3 +191,183 @@ def test_a_deleted_volume_is_resource_not_found(account: Account) -> None:
 
     with pytest.raises(ResourceNotFound):
         EbsVolumePlugin(account.clients).describe_source(ref)
+
+
+# --- restores -------------------------------------------------------------------------------
+def _spec(
+    ref: ResourceRef,
+    target: str,
+    operation: str,
+    *,
+    region: str = SOURCE,
+    purpose: Purpose = Purpose.RESTORE,
+    source_tags: dict[str, str] | None = None,
+    network: RestoreNetwork | None = None,
+) -> RestoreSpec:
+    tags = restore_tags(
+        {"team": "build"} if source_tags is None else source_tags,
+        resource_arn=ref.arn,
+        restored_from="lb-point",
+        operation_id=operation,
+        purpose=purpose,
+    )
+    return RestoreSpec(
+        target_id=target,
+        region=region,
+        deletion_protection=purpose is Purpose.RESTORE,
+        network=network or RestoreNetwork(),
+        tags=tags,
+    )
+
+
+def _named(acct: Account, region: str, name: str) -> list[dict[str, Any]]:
+    return acct.clients("ec2", region).describe_volumes(Filters=[{"Name": "tag:Name", "Values": [name]}])[
+        "Volumes"
+    ]
+
+
+def _tags(volume: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in volume.get("Tags", [])}
+
+
+def test_a_restore_of_the_dr_copy_creates_a_named_volume_under_the_dr_key(account: Account) -> None:
+    # GIVEN an encrypted gp3 volume (4,000 IOPS, 250 MiB/s) whose point is copied to us-west-2
+    ref = _volume(
+        account, zone=f"{SOURCE}b", performance={"VolumeType": "gp3", "Iops": 4000, "Throughput": 250}
+    )
+    plugin, point = _snapshot(account, ref)
+    plugin.copy_recovery_point(ref, point, DR, account.dr_key)
+    # WHEN the copy is restored into us-west-2 with no zone asked for
+    spec = _spec(ref, "build-cache-dr", "restore:1", region=DR)
+    assert plugin.start_restore(point, spec, "restore:1", ref=ref).created
+    # THEN one new volume named after the target is in us-west-2's first zone, encrypted with that
+    # region's key, as big and as fast as the source, tagged with where it came from
+    [volume] = _named(account, DR, "build-cache-dr")
+    assert volume["AvailabilityZone"] == f"{DR}a"
+    assert (volume["Encrypted"], volume["KmsKeyId"], volume["Size"]) == (True, account.dr_key, 50)
+    assert (volume["VolumeType"], volume["Iops"], volume["Throughput"]) == ("gp3", 4000, 250)
+    assert _tags(volume)["lifeboat:restored-from"] == "lb-point"
+    assert _tags(volume)["lifeboat:restore-operation"] == "restore:1"
+    # AND it is ready, has no endpoint, and passes every level-1 check (a volume has no engine
+    # or deletion protection)
+    facts = plugin.describe_restored(DR, "build-cache-dr")
+    assert facts.ready and facts.endpoint is None
+    assert facts.arn == f"arn:aws:ec2:{DR}:123456789012:volume/{volume['VolumeId']}"
+    checks = restored_checks(
+        facts,
+        encrypted=True,
+        kms_key_id=account.dr_key,
+        engine=None,
+        deletion_protection=True,
+        expected_tags=spec.tags,
+    )
+    assert [c.name for c in checks if not c.passed] == []
+
+
+def test_a_restore_in_the_source_region_uses_the_sources_zone_unless_one_is_asked_for(
+    account: Account,
+) -> None:
+    # GIVEN a volume named build-cache in us-east-1b, and what a restore inherits from it
+    ref = _volume(account, zone=f"{SOURCE}b", name="build-cache")
+    plugin, point = _snapshot(account, ref)
+    network, source_tags = plugin.restore_defaults(ref)
+    assert (network.availability_zone, source_tags) == (f"{SOURCE}b", {"lifeboat:policy": "prod"})
+    # WHEN it is restored with the inherited settings, and once more into a zone asked for
+    inherited = _spec(ref, "cache-restored", "restore:1", source_tags=source_tags, network=network)
+    plugin.start_restore(point, inherited, "restore:1", ref=ref)
+    asked = _spec(ref, "cache-in-c", "restore:2", network=RestoreNetwork(availability_zone=f"{SOURCE}c"))
+    plugin.start_restore(point, asked, "restore:2", ref=ref)
+    # THEN the first is in the source's zone and named after its target (not after the source)
+    [first] = _named(account, SOURCE, "cache-restored")
+    assert first["AvailabilityZone"] == f"{SOURCE}b"
+    assert (first["KmsKeyId"], _tags(first)["lifeboat:policy"]) == (account.source_key, "prod")
+    [second] = _named(account, SOURCE, "cache-in-c")
+    assert second["AvailabilityZone"] == f"{SOURCE}c"
+    assert len(_named(account, SOURCE, "build-cache")) == 1  # only the source carries its name
+
+
+def test_a_retried_restore_creates_nothing_new_and_another_operation_is_refused(account: Account) -> None:
+    ref = _volume(account)
+    plugin, point = _snapshot(account, ref)
+    spec = _spec(ref, "cache-r", "restore:1")
+    plugin.start_restore(point, spec, "restore:1", ref=ref)
+    # WHEN the same operation starts again (a retried step) THEN it finds its own volume
+    assert not plugin.start_restore(point, spec, "restore:1", ref=ref).created
+    [volume] = _named(account, SOURCE, "cache-r")
+    # WHEN another operation targets the same name THEN TargetExists, and nothing is created or tagged
+    with pytest.raises(TargetExists, match="never restores over an existing resource"):
+        plugin.start_restore(point, _spec(ref, "cache-r", "restore:2"), "restore:2", ref=ref)
+    with pytest.raises(TargetExists):
+        plugin.ensure_target_free(SOURCE, "cache-r", "restore:2")
+    assert _named(account, SOURCE, "cache-r") == [volume]
+    plugin.ensure_target_free(SOURCE, "brand-new-name", "restore:2")
+
+
+def test_a_volume_someone_named_like_the_target_is_never_restored_over(account: Account) -> None:
+    # GIVEN a volume that is not Lifeboat's, named like the restore target
+    ref = _volume(account)
+    plugin, point = _snapshot(account, ref)
+    _volume(account, policy=None, name="scratch")
+    # WHEN a restore targets that name THEN TargetExists, and still only that volume has the name
+    with pytest.raises(TargetExists):
+        plugin.start_restore(point, _spec(ref, "scratch", "restore:1"), "restore:1", ref=ref)
+    [volume] = _named(account, SOURCE, "scratch")
+    assert _tags(volume) == {"Name": "scratch"}
+
+
+def test_teardown_deletes_only_the_drills_own_volume(account: Account) -> None:
+    # GIVEN the source, a drill's volume and a restore's volume made from its point
+    ref = _volume(account, name="build-cache")
+    plugin, point = _snapshot(account, ref)
+    plugin.start_restore(
+        point, _spec(ref, "lbdrill-cache", "drill:1", purpose=Purpose.DRILL), "drill:1", ref=ref
+    )
+    plugin.start_restore(point, _spec(ref, "kept", "restore:9"), "restore:9", ref=ref)
+    # WHEN teardown is asked for the source, a real restore, or the drill under another drill's id
+    for name, operation_id in (
+        ("build-cache", "drill:1"),
+        ("kept", "restore:9"),
+        ("lbdrill-cache", "drill:2"),
+    ):
+        with pytest.raises(TeardownRefused):
+            plugin.teardown(SOURCE, name, operation_id)
+    # WHEN the drill tears down its own volume THEN it is deleted, and a second call finds it gone
+    assert plugin.teardown(SOURCE, "lbdrill-cache", "drill:1") is TeardownState.DELETING
+    assert plugin.teardown(SOURCE, "lbdrill-cache", "drill:1") is TeardownState.GONE
+    # AND the others are untouched
+    volumes = account.clients("ec2", SOURCE).describe_volumes()["Volumes"]
+    assert sorted(_tags(v).get("Name", "") for v in volumes) == ["build-cache", "kept"]
+
+
+def test_a_failed_restore_is_tagged_for_cleanup_on_its_volume(account: Account) -> None:
+    ref = _volume(account)
+    plugin, point = _snapshot(account, ref)
+    plugin.start_restore(point, _spec(ref, "cache-r", "restore:1"), "restore:1", ref=ref)
+
+    plugin.tag_restored(plugin.describe_restored(SOURCE, "cache-r"), {"lifeboat:cleanup": "required: x"})
+
+    [volume] = _named(account, SOURCE, "cache-r")
+    assert _tags(volume)["lifeboat:cleanup"] == "required: x"
+
+
+def test_point_in_time_restore_is_refused_with_the_way_out(account: Account) -> None:
+    # GIVEN a volume WHEN a point-in-time window or restore is asked for THEN UnsupportedOperation
+    # says a recovery point is the way, and no volume is created
+    ref = _volume(account)
+    plugin = EbsVolumePlugin(account.clients)
+    with pytest.raises(UnsupportedOperation, match="restore a recovery point instead"):
+        plugin.restore_window(ref)
+    with pytest.raises(UnsupportedOperation, match="no point-in-time window"):
+        plugin.start_restore(
+            None, _spec(ref, "cache-pitr", "restore:1"), "restore:1", ref=ref, point_in_time=SCHEDULED_AT
+        )
+    assert _named(account, SOURCE, "cache-pitr") == []
+
+
+def test_a_restore_of_a_missing_point_creates_nothing(account: Account) -> None:
+    ref = _volume(account)
+    with pytest.raises(RecoveryPointNotFound):
+        EbsVolumePlugin(account.clients).start_restore(
+            "lb-missing", _spec(ref, "cache-r", "restore:1"), "restore:1", ref=ref
+        )
+    assert _named(account, SOURCE, "cache-r") == []

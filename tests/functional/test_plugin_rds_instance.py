@@ -345,3 +345,23 @@ def test_the_point_in_time_window_follows_automated_backups(account: Account) ->
     assert window is not None and window.earliest <= window.latest
     account.rds().modify_db_instance(DBInstanceIdentifier="orders-db", BackupRetentionPeriod=0)
     assert account.plugin.restore_window(ref) is None
+
+
+def test_a_drill_of_a_protected_public_source_comes_up_private_and_deletable(account: Account) -> None:
+    # GIVEN a source with deletion protection that is (wrongly) publicly accessible
+    ref = _instance(account, "orders-db")
+    account.rds().modify_db_instance(
+        DBInstanceIdentifier="orders-db", DeletionProtection=True, PubliclyAccessible=True
+    )
+    point, tags = _point(ref)
+    account.plugin.create_recovery_point(ref, point, tags)
+    # WHEN a drill restores it (local mode applies the explicit False values moto would drop)
+    with patched_moto(time_scale=1.0):
+        account.plugin.start_restore(point, _spec("drill-1", "drill:1", Purpose.DRILL), "drill:1", ref=ref)
+        facts = account.plugin.describe_restored(SOURCE, "drill-1")
+        # THEN the temporary instance is private and unprotected, so teardown can delete it
+        assert (facts.publicly_accessible, facts.deletion_protection) == (False, False)
+        account.plugin.teardown(SOURCE, "drill-1", "drill:1")
+    assert "drill-1" not in {
+        i["DBInstanceIdentifier"] for i in account.rds().describe_db_instances()["DBInstances"]
+    }

@@ -36,7 +36,9 @@ def instance_fleet(
     with LocalCloud(time_scale=time_scale, log_file=log_dir / "local.log") as cloud:
         yield (
             cloud,
-            seed_demo_fleet(cloud, instances=demo_instances(*names), clusters=(), volumes=(), tables=()),
+            seed_demo_fleet(
+                cloud, instances=demo_instances(*names), clusters=(), volumes=(), tables=(), caches=()
+            ),
         )
 
 

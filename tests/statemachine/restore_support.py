@@ -81,7 +81,9 @@ def error_message(described: dict[str, Any]) -> str:
 def backed_up_world(log_dir: Path, *names: str, time_scale: float = FAST) -> Iterator[World]:
     """GIVEN the named demo instances with sample data, WHEN two daily runs back them up."""
     with LocalCloud(time_scale=time_scale, log_file=log_dir / "local.log", databases=True) as cloud:
-        fleet = seed_demo_fleet(cloud, instances=demo_instances(*names), clusters=(), volumes=(), tables=())
+        fleet = seed_demo_fleet(
+            cloud, instances=demo_instances(*names), clusters=(), volumes=(), tables=(), caches=()
+        )
         for day in (DAY1, DAY2):
             assert run(cloud, cloud.start_backup("daily", day))["status"] == "SUCCEEDED"
         yield World(cloud, fleet)

@@ -13,6 +13,7 @@ from lifeboat.domain.config import parse_config
 from lifeboat.domain.recovery import RecoveryPointFacts
 from lifeboat.errors import RecoveryPointNotFound
 from lifeboat.local.fleet import (
+    DEMO_CACHES,
     DEMO_CLUSTERS,
     DEMO_INSTANCES,
     DEMO_TABLES,
@@ -68,6 +69,7 @@ def daily(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DailyRun]:
         policies |= {fleet.clusters[c.name]: c.policy for c in DEMO_CLUSTERS if c.policy}
         policies |= {fleet.volumes[v.name]: v.policy for v in DEMO_VOLUMES if v.policy}
         policies |= {fleet.tables[t.name]: t.policy for t in DEMO_TABLES if t.policy}
+        policies |= {fleet.caches[c.name]: c.policy for c in DEMO_CACHES if c.policy}
         execution = run(cloud, cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT))
         yield DailyRun(cloud, fleet, execution, policies)
 
@@ -153,12 +155,30 @@ def test_staging_copies_only_to_us_west_2(daily: DailyRun) -> None:
 def test_recovery_points_carry_the_lifeboat_tags(daily: DailyRun) -> None:
     """GIVEN the daily run of the demo fleet (fixture) THEN every recovery point carries the Lifeboat tags of
     its resource."""
-    for arn in daily.with_policy("prod", "staging", "dev-opt-in"):
+    for arn in daily.with_policy("prod", "staging", "dev-opt-in", "cache"):
         point = daily.recovery_point(arn, SOURCE)
         assert point.tags["lifeboat:managed-by"] == "lifeboat"
         assert point.tags["lifeboat:resource-arn"] == arn
         assert point.tags["lifeboat:tier"] == "daily"
         assert point.tags["lifeboat:policy"] == daily.policies[arn]
+
+
+def test_the_redis_cache_has_a_validated_snapshot_in_its_region_and_no_copy(daily: DailyRun) -> None:
+    """GIVEN the daily run of the demo fleet (fixture) THEN the Redis group of the cache policy (no
+    DR regions: ElastiCache copies no snapshot) has an available snapshot of it in us-east-1, under
+    its own key, that passed level 1, and no copy anywhere."""
+    [arn] = daily.with_policy("cache")
+    elasticache = daily.cloud.client("elasticache")
+    [snapshot] = elasticache.describe_snapshots(SnapshotName=point_of(arn))["Snapshots"]
+    assert (snapshot["ReplicationGroupId"], snapshot["SnapshotStatus"]) == ("sessions-redis", "available")
+    assert snapshot["KmsKeyId"] == daily.fleet.source_key
+    checks = {
+        c["name"]: c["passed"] for c in backup_of(daily.cloud, arn).details[f"validation_{SOURCE}"]["checks"]
+    }
+    assert checks == dict.fromkeys(
+        ("available", "encrypted", "kms_key", "engine", "lifeboat_tags", "node_type_recorded"), True
+    )
+    assert [copy_of(daily.cloud, arn, region) for region in DR_REGIONS] == [None, None]
 
 
 def test_the_disabled_dev_and_the_untagged_instance_get_nothing(daily: DailyRun) -> None:

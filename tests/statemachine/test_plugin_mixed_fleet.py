@@ -1,5 +1,5 @@
 """The real backup ASL over a mixed fleet (RDS instances, Aurora clusters, EBS volumes, DynamoDB
-tables) on moto."""
+tables, ElastiCache Redis groups) on moto."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.operations import OperationType
 from lifeboat.domain.policy import Tier
-from lifeboat.local.fleet import DemoCluster, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
+from lifeboat.local.fleet import DemoCache, DemoCluster, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
 from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
@@ -32,6 +32,7 @@ def test_a_mixed_fleet_backs_up_and_copies_under_each_regions_key(tmp_path: Path
             clusters=(DemoCluster("ledger-aurora", "prod", encrypted=True),),
             volumes=(DemoVolume("build-cache", "prod", encrypted=True),),
             tables=(DemoTable("shopping-carts", "prod", encrypted=True, items=4),),
+            caches=(),
         )
         execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
 
@@ -67,7 +68,7 @@ def test_thirty_aurora_clusters_copy_within_the_limit_without_a_failed_backup(tm
     and all 30 backups and 60 copies SUCCEEDED."""
     clusters = tuple(DemoCluster(f"ledger-{n:02d}", "prod", encrypted=False) for n in range(30))
     with LocalCloud(log_file=tmp_path / "local.log") as cloud:
-        seed_demo_fleet(cloud, instances=(), clusters=clusters, volumes=(), tables=())
+        seed_demo_fleet(cloud, instances=(), clusters=clusters, volumes=(), tables=(), caches=())
         execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
 
         assert cloud.wait(execution, timeout=240)["status"] == "SUCCEEDED"
@@ -81,3 +82,33 @@ def test_thirty_aurora_clusters_copy_within_the_limit_without_a_failed_backup(tm
     assert len(copies) == 60 and {op["status"] for op in copies} == {"SUCCEEDED"}
     # 20 children run at once and each copies to both regions: more than 5 per region ask.
     assert refused > 0, f"expected copies beyond {AURORA_COPY_LIMIT} per region to be refused"
+
+
+def test_a_redis_group_under_a_policy_with_dr_regions_is_refused_before_any_snapshot(tmp_path: Path) -> None:
+    """GIVEN a Redis group tagged with the prod policy (2 DR regions) and one with the cache policy
+    (none) WHEN the daily schedule fires THEN the first FAILED at the preflight with PolicyViolation
+    naming its type and the way out, and no snapshot of it was made; the second is backed up."""
+    caches = (
+        DemoCache("rate-limits-redis", "prod", encrypted=True),
+        DemoCache("sessions-redis", "cache", encrypted=True),
+    )
+    with LocalCloud(log_file=tmp_path / "local.log") as cloud:
+        fleet = seed_demo_fleet(cloud, instances=(), clusters=(), volumes=(), tables=(), caches=caches)
+        execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
+
+        assert cloud.wait(execution)["status"] == "SUCCEEDED"
+        backups = {
+            name: cloud.store().get(f"backup:{recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)}")
+            for name, arn in fleet.caches.items()
+        }
+        snapshotted = {
+            s["ReplicationGroupId"] for s in cloud.client("elasticache").describe_snapshots()["Snapshots"]
+        }
+
+    refused, accepted = backups["rate-limits-redis"], backups["sessions-redis"]
+    assert refused is not None and accepted is not None
+    assert (refused.status.value, refused.error) == ("FAILED", "PolicyViolation")
+    assert "elasticache_redis recovery points cannot be copied" in str(refused.cause)
+    assert "Global Datastore" in str(refused.cause) and "policy without drRegions" in str(refused.cause)
+    assert accepted.status.value == "SUCCEEDED"
+    assert snapshotted == {"sessions-redis"}

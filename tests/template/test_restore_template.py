@@ -63,6 +63,54 @@ def test_restores_must_carry_lifeboats_tags_and_tagging_later_only_touches_ours(
     assert tag["Condition"] == {"StringEquals": {"aws:ResourceTag/lifeboat:managed-by": "lifeboat"}}
 
 
+def test_only_the_teardown_may_delete_clusters_and_volumes_and_only_drill_ones(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # GIVEN every statement that may delete an Aurora cluster or an EBS volume
+    deleting = ("rds:deletedbcluster", "rds:*", "rds:delete*", "ec2:deletevolume", "ec2:*", "ec2:delete*")
+    granting = [
+        (name, action, statement)
+        for name, resource in resources.items()
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+        for statement in statements(resource)
+        for action in actions(statement)
+        if action.lower() in deleting
+    ]
+    # THEN they are the teardown's, one per type, each only on resources tagged as a drill's
+    assert sorted((name, action) for name, action, _ in granting) == [
+        ("TeardownFunction", "ec2:DeleteVolume"),
+        ("TeardownFunction", "rds:DeleteDBCluster"),
+    ]
+    for _, _, statement in granting:
+        assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/lifeboat:purpose": "drill"}}
+
+
+def test_cluster_and_volume_restores_carry_lifeboats_tags_from_lifeboats_points(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    start = list(statements(resources["RestoreStartFunction"]))
+    managed = {"StringEquals": {"aws:RequestTag/lifeboat:managed-by": "lifeboat"}}
+    # THEN the cluster restores and the writer's creation are allowed only with Lifeboat's tags
+    for action in (
+        "rds:RestoreDBClusterFromSnapshot",
+        "rds:RestoreDBClusterToPointInTime",
+        "rds:CreateDBInstance",
+    ):
+        [statement] = [s for s in start if action in actions(s)]
+        assert statement["Condition"] == managed, action
+        assert any(r.endswith(":cluster-snapshot:lb-*") for r in _subs(statement["Resource"]))
+    # AND a volume is created only with Lifeboat's tags, only from a snapshot tagged as Lifeboat's
+    creating = {
+        _subs([s["Resource"]])[0].rsplit(":", 1)[-1]: s["Condition"]
+        for s in start
+        if "ec2:CreateVolume" in actions(s)
+    }
+    assert creating == {
+        "volume/*": managed,
+        "snapshot/*": {"StringEquals": {"aws:ResourceTag/lifeboat:managed-by": "lifeboat"}},
+    }
+
+
 def _subs(values: list[Any]) -> list[str]:
     return [v["Fn::Sub"] if isinstance(v, dict) else v for v in values]
 

@@ -143,7 +143,7 @@ def test_the_last_successful_drill_reports_when_it_finished_and_how_long_ago() -
     # GIVEN a drill that passed 12 days ago (RTO 14 min, data 50 min old) and none since
     passed = drill(timedelta(days=12), rtoSeconds=840, dataAgeSeconds=3000)
     # WHEN assessed now
-    health = assess_drills(PROD, passed, None, datetime.now(UTC))
+    health = assess_drills(PROD, passed, None, datetime.now(UTC), lookback_days=60)
     # THEN the report says when, how long ago, where, and what it measured; it is not overdue
     assert health.last_success_at == NOW - timedelta(days=12)
     assert health.minutes_since_success == 12 * 24 * 60
@@ -158,7 +158,7 @@ def test_a_failed_drill_after_the_last_success_is_the_latest_outcome() -> None:
     passed = drill(timedelta(days=12), rtoSeconds=840)
     failed = drill(timedelta(days=2), OperationStatus.FAILED, error="ValidationFailed")
     # WHEN assessed
-    health = assess_drills(PROD, passed, failed, datetime.now(UTC))
+    health = assess_drills(PROD, passed, failed, datetime.now(UTC), lookback_days=60)
     # THEN the latest outcome is the failure (with its error); the age still counts from the
     # last success, which the failure did not renew
     assert (health.last_status, health.last_at) == (OperationStatus.FAILED, NOW - timedelta(days=2))
@@ -173,10 +173,10 @@ def test_a_drill_is_overdue_only_where_the_policy_schedules_drills() -> None:
     # WHEN assessed under a policy that wants a passed drill every 30 days, and one without drills
     now = datetime.now(UTC)
     # THEN both are overdue under the first, neither under the second
-    assert assess_drills(PROD, old, None, now).overdue
-    assert assess_drills(PROD, None, None, now).overdue
-    assert not assess_drills(UNSCHEDULED, old, None, now).overdue
-    never = assess_drills(UNSCHEDULED, None, None, now)
+    assert assess_drills(PROD, old, None, now, lookback_days=60).overdue
+    assert assess_drills(PROD, None, None, now, lookback_days=60).overdue
+    assert not assess_drills(UNSCHEDULED, old, None, now, lookback_days=60).overdue
+    never = assess_drills(UNSCHEDULED, None, None, now, lookback_days=60)
     assert (never.overdue, never.last_status, never.minutes_since_success) == (False, None, None)
 
 
@@ -193,6 +193,7 @@ def test_the_health_table_marks_replicas_and_drills_for_an_operator() -> None:
             drill(timedelta(days=12)),
             drill(timedelta(days=2), OperationStatus.FAILED, error="ValidationFailed"),
             NOW,
+            lookback_days=60,
         ),
     )
     report = HealthReport(checked_at=NOW, resources=[health])
@@ -233,7 +234,7 @@ def test_lifeboat_health_exits_1_and_names_a_lagging_replica_or_an_overdue_drill
         [backup],
         NOW,
         replicas=[assess_replica(CROSS_REGION, reading(420))],
-        drill=assess_drills(PROD, drill(timedelta(days=40)), None, NOW),
+        drill=assess_drills(PROD, drill(timedelta(days=40)), None, NOW, lookback_days=60),
     )
     report = HealthReport(checked_at=NOW, resources=[health])
     monkeypatch.setattr(cli_health, "_deployed", lambda *_: report)

@@ -28,8 +28,9 @@ FUNCTIONAL_TESTS = PROJECT_ROOT / "tests" / "functional"
 # already exists; cleanup describes a point to re-check its tags before deleting it.
 OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
     PluginOperation.DISCOVER: ("PlanFunction", "DrillPlanFunction"),
-    # A restore inherits the source's network and tags and checks its point-in-time window.
-    PluginOperation.DESCRIBE_SOURCE: ("HealthCheckFunction", "RestorePlanFunction"),
+    # A restore inherits the source's network and tags and checks its point-in-time window;
+    # cleanup asks whether a resource's source still exists (its removal policy then applies).
+    PluginOperation.DESCRIBE_SOURCE: ("HealthCheckFunction", "RestorePlanFunction", "CleanupPlanFunction"),
     PluginOperation.SNAPSHOT_QUOTA: ("HealthCheckFunction",),
     PluginOperation.CREATE: ("SnapshotFunction",),
     PluginOperation.DESCRIBE_RECOVERY_POINT: (
@@ -55,12 +56,16 @@ OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
     PluginOperation.DELETE_RESTORED: ("TeardownFunction",),
     PluginOperation.TAG_RESTORED: ("RestoreRecordFunction",),
 }
+# A function that runs an operation only on behalf of another needs its actions only when that
+# other operation is supported: the copy step describes a point only to accept an existing copy.
+ON_BEHALF_OF = {("ReplicateFunction", PluginOperation.DESCRIBE_RECOVERY_POINT): PluginOperation.COPY}
 
 SAMPLE_ARNS = {
     "rds_instance": "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "rds_cluster": "arn:aws:rds:us-east-1:123456789012:cluster:ledger-aurora",
     "ebs_volume": "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0",
     "dynamodb_table": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders_Prod",
+    "elasticache_redis": "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:sessions-redis",
 }
 
 PLUGINS = sorted(REGISTRY.values(), key=lambda p: p.resource_type)
@@ -87,6 +92,12 @@ def _supported(plugin: type[ResourcePlugin]) -> Iterator[PluginOperation]:
     return (op for op in PluginOperation if op not in plugin.unsupported)
 
 
+def _functions_running(plugin: type[ResourcePlugin], operation: PluginOperation) -> Iterator[str]:
+    for function in OPERATION_FUNCTIONS.get(operation, ()):
+        if ON_BEHALF_OF.get((function, operation)) not in plugin.unsupported:
+            yield function
+
+
 @pytest.mark.parametrize("plugin", PLUGINS, ids=lambda p: p.resource_type)
 def test_every_operation_is_declared_supported_or_unsupported(plugin: type[ResourcePlugin]) -> None:
     """GIVEN a registered plugin THEN every contract operation either has its IAM actions
@@ -108,12 +119,21 @@ def test_template_grants_each_operations_actions_to_the_function_running_it(
     missing = [
         f"{function} lacks {action} ({operation.value})"
         for operation in _supported(plugin)
-        for function in OPERATION_FUNCTIONS.get(operation, ())
+        for function in _functions_running(plugin, operation)
         for action in sorted(plugin.iam_actions[operation])
         if not _is_granted(action, _granted_actions(function))
     ]
 
     assert not missing, f"{plugin.resource_type}:\n" + "\n".join(missing)
+
+
+def test_the_copy_step_must_grant_describe_only_for_types_that_copy() -> None:
+    """GIVEN a type that copies and one whose copies are unsupported THEN the copy step is held to
+    the describe actions of the first only (it describes a point only to accept a copy)."""
+    describe = PluginOperation.DESCRIBE_RECOVERY_POINT
+    assert "ReplicateFunction" in list(_functions_running(REGISTRY["rds_instance"], describe))
+    assert "ReplicateFunction" not in list(_functions_running(REGISTRY["elasticache_redis"], describe))
+    assert "ValidateFunction" in list(_functions_running(REGISTRY["elasticache_redis"], describe))
 
 
 def test_the_iam_check_catches_an_action_the_template_does_not_grant() -> None:

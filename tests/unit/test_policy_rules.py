@@ -126,6 +126,34 @@ def test_an_unencrypted_source_needs_no_destination_key() -> None:
     assert resource_violations(policy, resource_arn=ARN, source_region="us-east-1", encrypted=False) == []
 
 
+def test_a_type_that_cannot_copy_is_refused_under_a_policy_with_dr_regions() -> None:
+    # GIVEN a resource whose type cannot copy a recovery point to another region
+    cannot = "elasticache_redis recovery points cannot be copied: use Global Datastore"
+    cache = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:sessions"
+    # WHEN it is put under a prod policy with two DR regions, and under one without any
+    refused = resource_violations(
+        _policy(environment="prod", drRegions=TWO_DR_REGIONS),
+        resource_arn=cache,
+        source_region="us-east-1",
+        encrypted=False,
+        copy_unsupported=cannot,
+    )
+    accepted = resource_violations(
+        _policy(environment="staging"),
+        resource_arn=cache,
+        source_region="us-east-1",
+        encrypted=False,
+        copy_unsupported=cannot,
+    )
+    # THEN the first is refused naming the regions, the reason and the way out; the second is fine
+    assert refused == [
+        f"{cache}: policy 'p' copies every recovery point to us-west-2, eu-west-1, but {cannot}. "
+        "Protect it with a policy without drRegions (e.g. a staging or dev policy, or one dedicated "
+        "to caches)"
+    ]
+    assert accepted == []
+
+
 def test_dev_backups_are_off_by_default_and_may_be_enabled() -> None:
     # GIVEN two dev policies, one silent, one opting in
     silent = _policy(environment="dev")

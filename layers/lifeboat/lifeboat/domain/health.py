@@ -13,6 +13,7 @@ drill is not a missing recovery point, and must not start an on-demand backup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -20,8 +21,9 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.models import CamelModel
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
-from lifeboat.domain.policy import CamelModel, Environment, Policy
+from lifeboat.domain.policy import DEFAULT_DRILL_MAX_AGE_DAYS, Environment, Policy
 
 # The brief: replication lag to DR regions <= 5 minutes for continuously replicated resources.
 REPLICA_LAG_TARGET_SECONDS = 300
@@ -145,15 +147,30 @@ class DrillHealth(CamelModel):
     last_error: str | None = None
     # The policy schedules drills and none passed within its ``maxAgeDays``.
     overdue: bool = False
+    # How far back drills were read: "none" means none in these days.
+    lookback_days: int | None = None
+
+
+def drill_lookback_days(policies: Iterable[Policy]) -> int:
+    """Twice the longest drill interval any policy asks for: far enough to tell "overdue by how
+    much", short enough that a 15-minute monitor never reads a year of drill history."""
+    intervals = [p.drill.max_age_days for p in policies if p.drill.enabled]
+    return 2 * max(intervals, default=DEFAULT_DRILL_MAX_AGE_DAYS)
 
 
 def assess_drills(
-    policy: Policy, last_success: Operation | None, last_failure: Operation | None, now: datetime
+    policy: Policy,
+    last_success: Operation | None,
+    last_failure: Operation | None,
+    now: datetime,
+    *,
+    lookback_days: int,
 ) -> DrillHealth:
     """Age of the newest passed drill (``updatedAt`` is when it finished) and the latest outcome."""
     finished = [op for op in (last_success, last_failure) if op is not None]
     last = max(finished, key=lambda op: op.updated_at, default=None)
     health = DrillHealth(
+        lookback_days=lookback_days,
         last_status=last.status if last else None,
         last_at=last.updated_at if last else None,
         last_error=last.error if last and last.status is OperationStatus.FAILED else None,

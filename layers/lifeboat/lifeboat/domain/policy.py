@@ -43,6 +43,7 @@ class RemovalPolicy(StrEnum):
 MIN_PROD_RETENTION_DAYS = 7
 MIN_PROD_DR_REGIONS = 2
 DEFAULT_MIN_RECOVERY_POINTS = 3
+DEFAULT_DRILL_MAX_AGE_DAYS = 30
 # Longer tiers must keep at least as long as shorter ones, or a weekly point dies before a daily.
 TIER_ORDER = (Tier.DAILY, Tier.WEEKLY, Tier.MONTHLY, Tier.YEARLY)
 
@@ -90,7 +91,7 @@ class DrillSettings(CamelModel):
     network: RestoreNetwork | None = None
     instance_class: str | None = None
     # A successful drill is due at least this often (the health check reports the age).
-    max_age_days: int = Field(default=30, gt=0)
+    max_age_days: int = Field(default=DEFAULT_DRILL_MAX_AGE_DAYS, gt=0)
 
 
 class Policy(CamelModel):
@@ -226,10 +227,27 @@ def _retention_violations(policy: Policy, where: str) -> list[str]:
 
 
 def resource_violations(
-    policy: Policy, *, resource_arn: str, source_region: str, encrypted: bool
+    policy: Policy,
+    *,
+    resource_arn: str,
+    source_region: str,
+    encrypted: bool,
+    copy_unsupported: str | None = None,
 ) -> list[str]:
-    """Rules that depend on the resource a policy is applied to."""
+    """Rules that depend on the resource a policy is applied to.
+
+    ``copy_unsupported`` is why the resource's type cannot copy a recovery point to another region
+    (None when it can): such a resource cannot be under a policy with DR regions, and is refused
+    before a snapshot is made rather than failing at the copy.
+    """
     problems: list[str] = []
+    if copy_unsupported and policy.dr_regions:
+        regions = ", ".join(t.region for t in policy.dr_regions)
+        problems.append(
+            f"{resource_arn}: policy {policy.name!r} copies every recovery point to {regions}, but "
+            f"{copy_unsupported}. Protect it with a policy without drRegions (e.g. a staging or dev "
+            "policy, or one dedicated to caches)"
+        )
     for target in policy.dr_regions:
         if target.region == source_region:
             problems.append(

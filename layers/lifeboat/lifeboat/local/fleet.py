@@ -1,5 +1,5 @@
-"""The demo fleet: RDS PostgreSQL instances, Aurora clusters, EBS volumes and a DynamoDB table
-under prod, staging and dev policies."""
+"""The demo fleet: RDS PostgreSQL instances, Aurora clusters, EBS volumes, a DynamoDB table and an
+ElastiCache Redis replication group under prod, staging, dev and cache policies."""
 
 from __future__ import annotations
 
@@ -72,6 +72,17 @@ class DemoTable:
 DEMO_TABLES = (DemoTable("shopping-carts", "prod", encrypted=True),)
 
 
+@dataclass(frozen=True)
+class DemoCache:
+    name: str
+    policy: str | None
+    encrypted: bool
+
+
+# Under the cache policy: ElastiCache snapshots cannot be copied to DR regions.
+DEMO_CACHES = (DemoCache("sessions-redis", "cache", encrypted=True),)
+
+
 @dataclass
 class DemoFleet:
     config: dict[str, Any]
@@ -81,6 +92,7 @@ class DemoFleet:
     clusters: dict[str, str] = field(default_factory=dict)  # name -> ARN
     volumes: dict[str, str] = field(default_factory=dict)  # Name tag -> ARN
     tables: dict[str, str] = field(default_factory=dict)  # name -> ARN
+    caches: dict[str, str] = field(default_factory=dict)  # replication group id -> ARN
 
 
 def create_keys(cloud: LocalCloud) -> tuple[str, dict[str, str]]:
@@ -116,6 +128,9 @@ def demo_config(keys: dict[str, str]) -> dict[str, Any]:
             },
             "dev": {"environment": "dev"},
             "dev-opt-in": {"environment": "dev", "enabled": True},
+            # Caches: the brief's 24 h RPO, plus the daily run's duration (as prod above).
+            # No drRegions: Lifeboat cannot copy a Redis snapshot across regions (plugin docs).
+            "cache": {"environment": "staging", "rpoMinutes": 25 * 60},
         },
     }
 
@@ -210,12 +225,33 @@ def create_table(cloud: LocalCloud, table: DemoTable, source_key: str) -> str:
     return arn
 
 
+def create_cache(cloud: LocalCloud, cache: DemoCache, source_key: str) -> str:
+    """A Redis replication group of two nodes (moto makes the primary only), encrypted in transit
+    and, if asked, at rest under the application key."""
+    request: dict[str, Any] = {
+        "ReplicationGroupId": cache.name,
+        "ReplicationGroupDescription": f"{cache.name} (Lifeboat demo)",
+        "Engine": "redis",
+        "EngineVersion": "7.1",
+        "CacheNodeType": "cache.t4g.small",
+        "NumCacheClusters": 2,
+        "TransitEncryptionEnabled": True,
+        "Tags": [{"Key": DEFAULT_TAG_KEY, "Value": cache.policy}] if cache.policy else [],
+    }
+    if cache.encrypted:
+        request |= {"AtRestEncryptionEnabled": True, "KmsKeyId": source_key}
+    group = cloud.client("elasticache").create_replication_group(**request)["ReplicationGroup"]
+    return str(group["ARN"])
+
+
 def seed_demo_fleet(
     cloud: LocalCloud,
+    *,
     instances: tuple[DemoInstance, ...] = DEMO_INSTANCES,
     clusters: tuple[DemoCluster, ...] = DEMO_CLUSTERS,
     volumes: tuple[DemoVolume, ...] = DEMO_VOLUMES,
     tables: tuple[DemoTable, ...] = DEMO_TABLES,
+    caches: tuple[DemoCache, ...] = DEMO_CACHES,
 ) -> DemoFleet:
     source_key, keys = create_keys(cloud)
     fleet = DemoFleet(config=demo_config(keys), keys=keys, source_key=source_key)
@@ -228,6 +264,8 @@ def seed_demo_fleet(
         fleet.volumes[volume.name] = create_volume(cloud, volume, source_key)
     for table in tables:
         fleet.tables[table.name] = create_table(cloud, table, source_key)
+    for cache in caches:
+        fleet.caches[cache.name] = create_cache(cloud, cache, source_key)
     if cloud.data_plane is not None:
         add_sample_databases(cloud, fleet)
     return fleet

@@ -215,7 +215,7 @@ def _drills_cell(health: ResourceHealth) -> str:
     drill = health.drill
     colour = "red" if drill.overdue else "green"
     if drill.minutes_since_success is None:
-        text = f"[{'red' if drill.overdue else 'dim'}]never passed[/]"
+        text = f"[{'red' if drill.overdue else 'dim'}]none passed in {drill.lookback_days}d[/]"
     else:
         text = f"[{colour}]passed {format_minutes(drill.minutes_since_success)} ago[/]"
     if drill.last_status is OperationStatus.FAILED and drill.last_at is not None:

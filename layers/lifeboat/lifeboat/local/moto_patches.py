@@ -14,6 +14,14 @@
   AWS does, so the workflow's Retry is what gets a large fleet's copies through.
 - moto's EBS snapshot of an encrypted volume has no KMS key: give it the volume's, as AWS does,
   so level-1 validation checks the real key.
+- Aurora restores (the ``rds_cluster`` plugin's path): moto's ``CreateDBCluster`` and both
+  cluster restores silently replace a cluster of the same identifier; refuse it with
+  ``DBClusterAlreadyExistsFault`` as AWS does, so "never restore over an existing cluster" is
+  tested against the API's answer. ``RestoreDBClusterFromSnapshot`` applies only truthy
+  overrides, so ``DeletionProtection=False`` kept the source's protection; apply it, as AWS does
+  (a drill of a protected cluster must be deletable). Both instance restores have the same flaw
+  for ``DeletionProtection=False`` and ``PubliclyAccessible=False``: apply those too (a drill of
+  a protected or public instance must come up private and deletable).
 - DynamoDB (the ``dynamodb_table`` plugin's path): moto reports a backup's SSE settings where
   botocore drops them (not under ``SourceTableFeatureDetails``) and restores tables without
   them; report and keep them, as AWS does. ``ExportTableToPointInTime`` ignores
@@ -26,6 +34,14 @@
   an imported table exists when ``ImportTable`` returns, as on AWS. None of this makes
   moto check a KMS key: the local run shows which key Lifeboat asked for, not that AWS would
   accept it.
+- ElastiCache (the ``elasticache_redis`` plugin's path): moto files replication groups under
+  the Resource Groups Tagging API type ``elasticache:replication-group``; AWS's is
+  ``elasticache:replicationgroup``, which discovery asks for: report AWS's. AWS creates a cache
+  cluster per node of a replication group, and only those clusters report the engine version,
+  subnet group, security groups and parameter group (``DescribeCacheClusters``); moto only names
+  them: create them from the group's settings. moto keeps a deleted replication group
+  ``deleting`` forever, so a drill's teardown (which waits until its group is gone) never ends:
+  remove the group and its clusters once the delete is answered, as AWS does when it is done.
 """
 
 from __future__ import annotations
@@ -108,6 +124,42 @@ def _snapshot_keeps_volume_key(original: Any) -> Any:
     return create_snapshot
 
 
+def _unique_cluster_ids(original: Any) -> Any:
+    def create_db_cluster(self: Any, kwargs: dict[str, Any]) -> Any:
+        from moto.rds.exceptions import RDSClientError
+
+        identifier = str(kwargs["db_cluster_identifier"]).lower()
+        if any(existing.lower() == identifier for existing in self.clusters):
+            raise RDSClientError("DBClusterAlreadyExistsFault", f"DB cluster {identifier} already exists")
+        return original(self, kwargs)
+
+    return create_db_cluster
+
+
+def _restore_keeps_deletion_protection_off(original: Any) -> Any:
+    def restore_db_cluster_from_snapshot(self: Any, from_snapshot_id: str, overrides: dict[str, Any]) -> Any:
+        cluster = original(self, from_snapshot_id, overrides)
+        if "deletion_protection" in overrides:
+            cluster.deletion_protection = bool(overrides["deletion_protection"])
+        return cluster
+
+    return restore_db_cluster_from_snapshot
+
+
+def _instance_restore_keeps_false_overrides(original: Any) -> Any:
+    """moto applies only truthy overrides to a restored instance: apply explicit False too."""
+
+    def restore(self: Any, *args: Any) -> Any:
+        overrides: dict[str, Any] = args[-1]
+        instance = original(self, *args)
+        for name in ("deletion_protection", "publicly_accessible"):
+            if overrides.get(name) is False:
+                setattr(instance, name, False)
+        return instance
+
+    return restore
+
+
 def _progressing_cluster_describe(original: Any) -> Any:
     def describe_db_cluster_snapshots(self: Any, *args: Any, **kwargs: Any) -> Any:
         snapshots = original(self, *args, **kwargs)
@@ -122,6 +174,70 @@ def _progressing_cluster_describe(original: Any) -> Any:
         return snapshots
 
     return describe_db_cluster_snapshots
+
+
+def _tagging_type_of_replication_groups(original: Any) -> Any:
+    def iter_tagged_resources(self: Any) -> Iterator[Any]:
+        for resource in original(self):
+            if resource.resource_type == "elasticache:replication-group":
+                resource.resource_type = "elasticache:replicationgroup"
+            yield resource
+
+    return iter_tagged_resources
+
+
+def _replication_group_members(original: Any) -> Any:
+    def create_replication_group(self: Any, **kwargs: Any) -> Any:
+        import inspect
+
+        from moto.elasticache.models import CacheCluster
+
+        group = original(self, **kwargs)
+        unset = {name: None for name in inspect.signature(CacheCluster.__init__).parameters if name != "self"}
+        for member in group.member_clusters:
+            cluster = CacheCluster(
+                **unset
+                | {
+                    "account_id": self.account_id,
+                    "region_name": self.region_name,
+                    "cache_cluster_id": member,
+                    "replication_group_id": group.replication_group_id,
+                    "cache_node_type": group.cache_node_type,
+                    "engine": group.engine,
+                    "engine_version": group.engine_version,
+                    "cache_subnet_group_name": group.cache_subnet_group_name,
+                    "transit_encryption_enabled": group.transit_encryption_enabled,
+                    "log_delivery_configurations": [],
+                }
+            )
+            cluster.security_groups = [
+                {"SecurityGroupId": g, "Status": "active"} for g in group.security_group_ids or []
+            ]
+            if group.cache_parameter_group_name:
+                cluster.cache_parameter_group = {
+                    "CacheParameterGroupName": group.cache_parameter_group_name,
+                    "ParameterApplyStatus": "in-sync",
+                }
+            self.cache_clusters[member] = cluster
+        return group
+
+    return create_replication_group
+
+
+def _replication_group_deletion_completes(original: Any) -> Any:
+    def delete_replication_group(
+        self: Any, replication_group_id: str, retain_primary_cluster: bool | None
+    ) -> Any:
+        found = self.replication_groups.get(replication_group_id)
+        members = list(found.member_clusters) if found else []
+        group = original(self, replication_group_id, retain_primary_cluster)
+        if not retain_primary_cluster:
+            del self.replication_groups[replication_group_id]
+            for member in members:
+                self.cache_clusters.pop(member, None)
+        return group
+
+    return delete_replication_group
 
 
 # The request being served, for the DynamoDB export/import models, which moto builds without
@@ -266,6 +382,7 @@ def patched_moto(time_scale: float) -> Iterator[None]:
     from moto.dynamodb.models.table_import import TableImport
     from moto.dynamodb.responses import DynamoHandler
     from moto.ec2.models.elastic_block_store import EBSBackend
+    from moto.elasticache.models import ElastiCacheBackend
     from moto.rds.models import RDSBackend
     from moto.rds.responses import RDSResponse
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -305,6 +422,10 @@ def patched_moto(time_scale: float) -> Iterator[None]:
         for name, wrap in (
             ("copy_db_cluster_snapshot", _limited_cluster_copy),
             ("describe_db_cluster_snapshots", _progressing_cluster_describe),
+            ("create_db_cluster", _unique_cluster_ids),
+            ("restore_db_cluster_from_snapshot", _restore_keeps_deletion_protection_off),
+            ("restore_db_instance_from_db_snapshot", _instance_restore_keeps_false_overrides),
+            ("restore_db_instance_to_point_in_time", _instance_restore_keeps_false_overrides),
         ):
             stack.enter_context(mock.patch.object(RDSBackend, name, wrap(getattr(RDSBackend, name))))
         stack.enter_context(
@@ -328,6 +449,13 @@ def patched_moto(time_scale: float) -> Iterator[None]:
             mock.patch.object(TableExport, "response", _export_reports_sse(TableExport.response))
         )
         stack.enter_context(mock.patch.object(TableImport, "start", _import_now))
+        for name, wrap in (
+            ("iter_tagged_resources", _tagging_type_of_replication_groups),
+            ("create_replication_group", _replication_group_members),
+            ("delete_replication_group", _replication_group_deletion_completes),
+        ):
+            original = getattr(ElastiCacheBackend, name)
+            stack.enter_context(mock.patch.object(ElastiCacheBackend, name, wrap(original)))
         if not hasattr(RDSResponse, "describe_account_attributes"):
             stack.enter_context(
                 mock.patch.object(

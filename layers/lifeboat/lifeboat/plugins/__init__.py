@@ -8,12 +8,19 @@ from lifeboat.errors import UnsupportedOperation
 from lifeboat.plugins.base import ResourcePlugin
 from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
+from lifeboat.plugins.elasticache_redis import ElastiCacheRedisPlugin
 from lifeboat.plugins.rds_cluster import RdsClusterPlugin
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
 REGISTRY: dict[str, type[ResourcePlugin]] = {
     plugin.resource_type: plugin
-    for plugin in (RdsInstancePlugin, RdsClusterPlugin, EbsVolumePlugin, DynamoDbTablePlugin)
+    for plugin in (
+        RdsInstancePlugin,
+        RdsClusterPlugin,
+        EbsVolumePlugin,
+        DynamoDbTablePlugin,
+        ElastiCacheRedisPlugin,
+    )
 }
 
 

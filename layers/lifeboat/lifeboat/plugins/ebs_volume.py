@@ -5,19 +5,31 @@ EBS snapshot ids are chosen by AWS, so a recovery point is found by its
 snapshots, in the source region and in each DR region: never by listing the account's
 snapshots. Create and copy look for the tagged snapshot first, which makes a retried step find
 the snapshot the first attempt started instead of starting a second one.
+
+A restore creates a *new* volume from the recovery point's snapshot (``CreateVolume``), in the
+availability zone asked for (the request's or the policy's restore network), else the source's
+own zone (same region), else the region's first zone. Volume ids are AWS's too, so a restore
+target is the volume whose ``Name`` tag is the target identifier, found with one filtered
+``DescribeVolumes``; the volume carries it from creation, with the restore's tags (EBS takes tags
+at creation), encrypted with the snapshot's key, with the source's volume type and performance
+where the source can still be read. EBS has no point-in-time restore.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.recovery import RECOVERY_POINT_TAG, RecoveryPointFacts, SourceSpec
-from lifeboat.domain.restore import RestoredFacts, RestoreSpec
+from lifeboat.domain.network import RestoreNetwork
+from lifeboat.domain.recovery import RECOVERY_POINT_TAG, RESOURCE_TAG, RecoveryPointFacts, SourceSpec
+from lifeboat.domain.restore import RESTORE_OPERATION_TAG, RestoredFacts, RestoreSpec
 from lifeboat.errors import (
+    InvalidInput,
     RecoveryPointNotFound,
     ResourceNotFound,
     ResourceNotReady,
@@ -28,6 +40,7 @@ from lifeboat.plugins.base import (
     QuotaUsage,
     RecoveryPointExists,
     ResourcePlugin,
+    RestoreTargetExists,
     RestoreWindow,
 )
 
@@ -39,17 +52,32 @@ _EC2_ERRORS = {
     # Concurrent snapshot copies per destination region (20) and snapshots per region.
     "ResourceLimitExceeded": SnapshotQuotaExceeded,
     "SnapshotLimitExceeded": SnapshotQuotaExceeded,
+    # Restores: an attached volume cannot be deleted yet; a zone that does not exist is the request.
+    "VolumeInUse": ResourceNotReady,
+    "InvalidZone.NotFound": InvalidInput,
 }
-# A volume can be snapshotted while attached (in-use) or detached (available).
+# A volume can be snapshotted while attached (in-use) or detached (available); a restored volume
+# in either state has been created.
 _SNAPSHOTTABLE = frozenset({"available", "in-use"})
+# A restore target is the volume carrying this tag = the target identifier.
+NAME_TAG = "Name"
+# Every state but "deleted": a volume deleted a moment ago no longer holds its name.
+_LIVE_STATES = ["creating", "available", "in-use", "deleting", "error"]
+# Volume types whose IOPS / throughput are set on creation (others derive them from the size).
+_PROVISIONED_IOPS = frozenset({"io1", "io2", "gp3"})
+_PROVISIONED_THROUGHPUT = frozenset({"gp3"})
 
 
 def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tag_list or []}
 
 
-def _tag_spec(tags: dict[str, str]) -> list[dict[str, Any]]:
-    return [{"ResourceType": "snapshot", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _tag_spec(tags: dict[str, str], resource_type: str = "snapshot") -> list[dict[str, Any]]:
+    return [{"ResourceType": resource_type, "Tags": _tag_list(tags)}]
 
 
 def _partition(region: str) -> str:
@@ -73,33 +101,52 @@ class EbsVolumePlugin(ResourcePlugin):
         PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"ec2:DescribeSnapshots"}),
         PluginOperation.COPY: frozenset({"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots"}),
         PluginOperation.DELETE: frozenset({"ec2:DeleteSnapshot", "ec2:DescribeSnapshots"}),
+        # The target is looked up by name first (a retried step), the snapshot by its tag, the
+        # source for its zone and performance. EBS uses the snapshot's KMS key for the caller.
+        PluginOperation.RESTORE: frozenset(
+            {
+                "ec2:DescribeVolumes",
+                "ec2:DescribeSnapshots",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:CreateVolume",
+                "ec2:CreateTags",
+                "kms:CreateGrant",
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            }
+        ),
+        PluginOperation.DESCRIBE_RESTORED: frozenset({"ec2:DescribeVolumes"}),
+        PluginOperation.DELETE_RESTORED: frozenset({"ec2:DescribeVolumes", "ec2:DeleteVolume"}),
+        PluginOperation.TAG_RESTORED: frozenset({"ec2:CreateTags"}),
     }
     unsupported: ClassVar[Mapping[PluginOperation, str]] = {
-        PluginOperation.RESTORE: (
-            "EBS volume restores are not built yet; restore by hand with CreateVolume "
-            "--snapshot-id <the snapshot tagged lifeboat:recovery-point-id>"
-        ),
         PluginOperation.RESTORE_TO_TIME: (
-            "point-in-time restore of this type is not built yet; EBS volumes have no "
-            "point-in-time window, restore a recovery point instead"
-        ),
-        PluginOperation.DESCRIBE_RESTORED: (
-            "restores of this type are not built yet, so there is no restored resource to describe"
-        ),
-        PluginOperation.DELETE_RESTORED: (
-            "restores of this type are not built yet, so there is no restored resource to delete"
-        ),
-        PluginOperation.TAG_RESTORED: (
-            "restores of this type are not built yet, so there is no restored resource to tag"
+            "EBS volumes have no point-in-time window: AWS restores a volume only from a snapshot; "
+            "restore a recovery point instead (the newest valid one by default, or --recovery-point)"
         ),
     }
+
+    def __init__(self, clients: ClientProvider) -> None:
+        super().__init__(clients)
+        self._account_id: str | None = None
 
     def _ec2(self, region: str) -> Any:
         return self.clients("ec2", region)
 
+    def _account(self, region: str) -> str:
+        """The account the calls run in: volumes carry no ARN (STS needs no grant)."""
+        if self._account_id is None:
+            with translated({}, "identifying the account"):
+                self._account_id = str(self.clients("sts", region).get_caller_identity()["Account"])
+        return self._account_id
+
+    def _volume_arn(self, region: str, volume_id: str) -> str:
+        return f"arn:{_partition(region)}:ec2:{region}:{self._account(region)}:volume/{volume_id}"
+
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
-        # Volumes carry no ARN: build it from the account the call runs in (STS needs no grant).
-        account = self.clients("sts", region).get_caller_identity()["Account"]
         pages = (
             self._ec2(region)
             .get_paginator("describe_volumes")
@@ -110,12 +157,17 @@ class EbsVolumePlugin(ResourcePlugin):
                 for volume in page["Volumes"]:
                     policy = _tags(volume.get("Tags")).get(tag_key)
                     if policy:
-                        arn = f"arn:{_partition(region)}:ec2:{region}:{account}:volume/{volume['VolumeId']}"
-                        yield arn, policy
+                        yield self._volume_arn(region, volume["VolumeId"]), policy
+
+    def _volume(self, ref: ResourceRef) -> dict[str, Any]:
+        with translated(_EC2_ERRORS, f"describing {ref.arn}"):
+            volumes = self._ec2(ref.region).describe_volumes(VolumeIds=[ref.name])["Volumes"]
+        if not volumes:
+            raise ResourceNotFound(f"describing {ref.arn}: no such volume")
+        return dict(volumes[0])
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
-        with translated(_EC2_ERRORS, f"describing {ref.arn}"):
-            volume = self._ec2(ref.region).describe_volumes(VolumeIds=[ref.name])["Volumes"][0]
+        volume = self._volume(ref)
         state = volume["State"]
         return SourceSpec(
             region=ref.region,
@@ -200,9 +252,89 @@ class EbsVolumePlugin(ResourcePlugin):
         """None: EBS allows 100,000 snapshots per region, far from what Lifeboat keeps."""
         return None
 
-    # --- restores (not built yet for this type: each raises its declared reason) ---------
+    # --- restores --------------------------------------------------------------------------
+    def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
+        """The source's availability zone, and its tags but its Name: a restore is named after
+        its target identifier."""
+        volume = self._volume(ref)
+        tags = {k: v for k, v in _tags(volume.get("Tags")).items() if k != NAME_TAG}
+        return RestoreNetwork(availability_zone=volume["AvailabilityZone"]), tags
+
+    def _targets(self, region: str, name: str) -> list[dict[str, Any]]:
+        """The volumes named ``name`` in ``region``, oldest first: one filtered call, never a
+        listing of the account's volumes."""
+        with translated(_EC2_ERRORS, f"volumes named {name} in {region}"):
+            found = self._ec2(region).describe_volumes(
+                Filters=[
+                    {"Name": f"tag:{NAME_TAG}", "Values": [name]},
+                    {"Name": "status", "Values": _LIVE_STATES},
+                ]
+            )["Volumes"]
+        return sorted(found, key=lambda v: (v["CreateTime"], v["VolumeId"]))
+
+    def _target(self, region: str, name: str) -> dict[str, Any]:
+        """The restore target ``name``: the oldest volume of that name (two exist only if someone
+        else named one alike; the first one holds the name)."""
+        found = self._targets(region, name)
+        if not found:
+            raise ResourceNotFound(f"no EBS volume named {name} in {region}")
+        return found[0]
+
     def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
-        self._unsupported(PluginOperation.RESTORE)
+        if self._targets(spec.region, spec.target_id):
+            raise RestoreTargetExists(spec.target_id)
+        snapshot = self._find(spec.region, recovery_point_id)
+        if snapshot is None:
+            raise RecoveryPointNotFound(f"EBS snapshot {recovery_point_id} in {spec.region}: not found")
+        operation = spec.tags.get(RESTORE_OPERATION_TAG, "")
+        request: dict[str, Any] = {
+            "SnapshotId": snapshot["SnapshotId"],
+            "AvailabilityZone": spec.network.availability_zone or self._first_zone(spec.region),
+            "TagSpecifications": _tag_spec(spec.tags | {NAME_TAG: spec.target_id}, "volume"),
+            # A retried request gets back the volume it created (moto ignores the token; the
+            # lookup by name above is what a retried step relies on locally).
+            "ClientToken": hashlib.sha256(f"{operation}|{spec.region}|{spec.target_id}".encode()).hexdigest(),
+        }
+        if snapshot.get("Encrypted"):
+            request["Encrypted"] = True
+            if snapshot.get("KmsKeyId"):
+                request["KmsKeyId"] = snapshot["KmsKeyId"]
+        request |= self._source_performance(spec)
+        with translated(_EC2_ERRORS, f"restoring {spec.target_id} in {spec.region}"):
+            self._ec2(spec.region).create_volume(**request)
+
+    def _first_zone(self, region: str) -> str:
+        with translated(_EC2_ERRORS, f"availability zones of {region}"):
+            zones = self._ec2(region).describe_availability_zones(
+                Filters=[
+                    {"Name": "state", "Values": ["available"]},
+                    {"Name": "zone-type", "Values": ["availability-zone"]},
+                ]
+            )["AvailabilityZones"]
+        if not zones:
+            raise InvalidInput(f"{region} has no available availability zone to restore a volume in")
+        return str(min(z["ZoneName"] for z in zones))
+
+    def _source_performance(self, spec: RestoreSpec) -> dict[str, Any]:
+        """The source's volume type, IOPS and throughput, so the restore performs like it; nothing
+        (EBS's default type) when the source, named by the ``lifeboat:resource-arn`` tag, is gone."""
+        try:
+            source = ResourceRef.parse(spec.tags.get(RESOURCE_TAG, ""))
+        except ValueError:
+            return {}
+        if (source.service, source.kind) != (self.arn_service, self.arn_kind):
+            return {}
+        try:
+            volume = self._volume(source)
+        except ResourceNotFound:
+            return {}
+        kind = volume.get("VolumeType")
+        request: dict[str, Any] = {"VolumeType": kind} if kind else {}
+        if kind in _PROVISIONED_IOPS and volume.get("Iops"):
+            request["Iops"] = volume["Iops"]
+        if kind in _PROVISIONED_THROUGHPUT and volume.get("Throughput"):
+            request["Throughput"] = volume["Throughput"]
+        return request
 
     def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
         self._unsupported(PluginOperation.RESTORE_TO_TIME)
@@ -211,10 +343,28 @@ class EbsVolumePlugin(ResourcePlugin):
         self._unsupported(PluginOperation.RESTORE_TO_TIME)
 
     def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
-        self._unsupported(PluginOperation.DESCRIBE_RESTORED)
+        """A volume has no endpoint, engine or deletion protection, and cannot be public."""
+        volume = self._target(region, identifier)
+        state = str(volume["State"])
+        return RestoredFacts(
+            identifier=identifier,
+            arn=self._volume_arn(region, volume["VolumeId"]),
+            region=region,
+            status=state,
+            ready=state in _SNAPSHOTTABLE,
+            failed=state == "error",
+            encrypted=bool(volume.get("Encrypted")),
+            kms_key_id=volume.get("KmsKeyId"),
+            tags=_tags(volume.get("Tags")),
+        )
 
     def _delete_restored(self, region: str, identifier: str) -> None:
-        self._unsupported(PluginOperation.DELETE_RESTORED)
+        volume_id = self._target(region, identifier)["VolumeId"]
+        with translated(_EC2_ERRORS, f"deleting {identifier} ({volume_id}) in {region}"):
+            self._ec2(region).delete_volume(VolumeId=volume_id)
 
     def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
-        self._unsupported(PluginOperation.TAG_RESTORED)
+        with translated(_EC2_ERRORS, f"tagging {restored.arn}"):
+            self._ec2(restored.region).create_tags(
+                Resources=[restored.arn.rsplit("/", 1)[-1]], Tags=_tag_list(tags)
+            )

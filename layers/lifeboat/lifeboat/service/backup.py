@@ -43,6 +43,7 @@ from lifeboat.errors import (
 )
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
+from lifeboat.plugins.base import PluginOperation
 from lifeboat.service import cleanup
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
@@ -138,8 +139,13 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     source = plugin.describe_source(ref)
     if source.status != "available":
         raise ResourceNotReady(f"{ref.arn} is {source.status}, not available")
+    no_copy = plugin.unsupported.get(PluginOperation.COPY)
     problems = resource_violations(
-        policy, resource_arn=ref.arn, source_region=ref.region, encrypted=source.encrypted
+        policy,
+        resource_arn=ref.arn,
+        source_region=ref.region,
+        encrypted=source.encrypted,
+        copy_unsupported=no_copy and f"{plugin.resource_type} recovery points cannot be copied: {no_copy}",
     )
     if problems:
         raise PolicyViolation("; ".join(problems))

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from lifeboat.aws.errors import translated
 from lifeboat.cleanup_contracts import (
     MAX_DELETIONS_CEILING,
     BatchResult,
@@ -50,7 +49,6 @@ from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import QuotaUsage
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
-from lifeboat.state.store import BY_RESOURCE_INDEX, from_item
 
 MAX_DELETIONS_ENV = "LIFEBOAT_CLEANUP_MAX_DELETIONS"
 DEFAULT_MAX_DELETIONS = 500
@@ -93,7 +91,7 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
     plans: list[ResourcePlan] = []
     skipped: list[SkippedCleanup] = []
     for arn in arns:
-        items = _items_of(arn, deps)
+        items = deps.store.items_of(arn)
         policy_name = protected.get(arn) or _last_policy(items)
         if policy_name is None:
             skipped.append(SkippedCleanup(arn=arn, reason="no recovery point of it is recorded"))
@@ -165,26 +163,6 @@ def _planned(decision: Decision) -> PlannedDeletion:
         tier=point.tier,
         reason=decision.reason,
     )
-
-
-def _items_of(resource_arn: str, deps: Deps) -> list[dict[str, Any]]:
-    """Every state-table item of one resource (all pages of the ``byResource`` index)."""
-    store = deps.store
-    request: dict[str, Any] = {
-        "TableName": store.table_name,
-        "IndexName": BY_RESOURCE_INDEX,
-        "KeyConditionExpression": "#k = :v",
-        "ExpressionAttributeNames": {"#k": "resourceArn"},
-        "ExpressionAttributeValues": {":v": {"S": resource_arn}},
-    }
-    items: list[dict[str, Any]] = []
-    while True:
-        with translated({}, f"querying {BY_RESOURCE_INDEX} for {resource_arn}"):
-            page = store.client.query(**request)
-        items += [from_item(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _last_policy(items: list[dict[str, Any]]) -> str | None:
@@ -356,7 +334,7 @@ def make_room(ref: ResourceRef, policy: Policy, deps: Deps, run_id: str) -> tupl
 
     Returns (points deleted, quota usage afterwards). The guards apply as in any cleanup.
     """
-    items = _items_of(ref.arn, deps)
+    items = deps.store.items_of(ref.arn)
     decisions = decide(
         [p for p in _points(items) if p.region == ref.region],
         _rules(policy),

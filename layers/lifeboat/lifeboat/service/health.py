@@ -11,6 +11,7 @@ their lag (``aws/replica_lag.py``); the replicas themselves come from the discov
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
@@ -25,6 +26,7 @@ from lifeboat.domain.health import (
     assess,
     assess_drills,
     assess_replica,
+    drill_lookback_days,
 )
 from lifeboat.domain.policy import CamelModel, Policy
 from lifeboat.observability import MetricUnit, logger, metrics
@@ -80,7 +82,8 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     lags = newest_replica_lags(deps.clients, [r for arn in monitored for r in replicas.get(arn, ())], now)
     for region, reason in lags.unavailable.items():
         logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
-    drills = latest_drills(deps.store, monitored)
+    lookback = drill_lookback_days(monitored.values())
+    drills = latest_drills(deps.store, monitored, since=now - timedelta(days=lookback))
     for arn, policy in monitored.items():
         health = assess(
             arn,
@@ -91,7 +94,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
                 assess_replica(r, lags.readings.get(r), lags.unavailable.get(ResourceRef.parse(r).region))
                 for r in replicas.get(arn, ())
             ],
-            drill=assess_drills(policy, drills.succeeded.get(arn), drills.failed.get(arn), now),
+            drill=assess_drills(
+                policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback
+            ),
         )
         save_health(deps.store, health)
         publish_resource_metrics(health)

@@ -18,7 +18,7 @@ from lifeboat.domain.datachecks import DatabaseProfile, checksum_bounds, compare
 from lifeboat.domain.ids import backup_operation_id, copy_operation_id
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
-from lifeboat.domain.points import choose
+from lifeboat.domain.points import ChosenPoint, choose
 from lifeboat.domain.policy import Environment, Policy
 from lifeboat.domain.recovery import Check
 from lifeboat.domain.restore import (
@@ -115,21 +115,10 @@ def _plan_restore(restore: RestoreRequest, request: PlanInput, deps: Deps) -> Re
     if restore.mode is RestoreMode.POINT_IN_TIME:
         point_id, data_time, reason, expected = _point_in_time(plugin, ref, region, restore, policy)
     else:
-        chosen = choose(
-            operations,
-            region=region,
-            source_region=ref.region,
-            recovery_point_id=restore.recovery_point_id,
-            now=deps.now(),
+        chosen, expected = _recovery_point(
+            plugin, operations, ref, region, recovery_point_id=restore.recovery_point_id, now=deps.now()
         )
-        facts = plugin.describe_recovery_point(region, chosen.recovery_point_id)
         point_id, data_time, reason = chosen.recovery_point_id, chosen.taken_at, chosen.reason
-        expected = ExpectedRestore(
-            encrypted=facts.encrypted,
-            kms_key_id=facts.kms_key_id,
-            engine=facts.engine,
-            deletion_protection=False,
-        )
     # Deletion protection on a prod restore: a restored production database is production.
     prod = policy is not None and policy.environment is Environment.PROD
     expected = expected.model_copy(update={"deletion_protection": prod})
@@ -210,6 +199,26 @@ def _source_settings(plugin: ResourcePlugin, ref: ResourceRef) -> tuple[RestoreN
         return RestoreNetwork(), {}
 
 
+def _recovery_point(
+    plugin: ResourcePlugin,
+    operations: list[Operation],
+    ref: ResourceRef,
+    region: str,
+    *,
+    recovery_point_id: str | None,
+    now: datetime,
+) -> tuple[ChosenPoint, ExpectedRestore]:
+    """The point to restore (asked for, or the newest valid) and what its restore must show."""
+    chosen = choose(
+        operations, region=region, source_region=ref.region, recovery_point_id=recovery_point_id, now=now
+    )
+    facts = plugin.describe_recovery_point(region, chosen.recovery_point_id)
+    expected = ExpectedRestore(
+        encrypted=facts.encrypted, kms_key_id=facts.kms_key_id, engine=facts.engine, deletion_protection=False
+    )
+    return chosen, expected
+
+
 def _dr_network(policy: Policy | None, region: str) -> RestoreNetwork:
     """A DR region's restore network from the policy: the source's names mean nothing there."""
     target = policy.target(region) if policy else None
@@ -226,10 +235,9 @@ def _plan_drill(item: DrillItem, request: PlanInput, deps: Deps) -> RestorePlan:
     started_at = deps.now()
     target_id = drill_identifier(ref.arn, request.start_time, request.execution_id)
     operation_id = drill_operation_id(target_id, region)
-    chosen = choose(
-        operations, region=region, source_region=ref.region, recovery_point_id=None, now=started_at
+    chosen, expected = _recovery_point(
+        plugin, operations, ref, region, recovery_point_id=None, now=started_at
     )
-    facts = plugin.describe_recovery_point(region, chosen.recovery_point_id)
     source_network, source_tags = _source_settings(plugin, ref)
     # A drill's temporary instance must never be discovered as a protected resource.
     source_tags.pop(config.tag_key, None)
@@ -260,12 +268,7 @@ def _plan_drill(item: DrillItem, request: PlanInput, deps: Deps) -> RestorePlan:
         data_time=chosen.taken_at,
         reason=chosen.reason,
         spec=spec,
-        expected=ExpectedRestore(
-            encrypted=facts.encrypted,
-            kms_key_id=facts.kms_key_id,
-            engine=facts.engine,
-            deletion_protection=False,
-        ),
+        expected=expected,
         data_checks=ref.arn in config.data_checks,
         requested_at=started_at,
         execution_id=request.execution_id,

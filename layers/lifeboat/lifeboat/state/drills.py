@@ -4,14 +4,17 @@ The monitor reads each resource's newest operations from ``byResource`` with a l
 two weeks of daily backups). A monthly drill is older than that, so drills are read fleet-wide
 instead: per run, one paginated query of ``DRILL#SUCCEEDED`` newest first (``updatedAt`` is
 when a drill finished), stopped as soon as every monitored resource has been found, and one of
-``DRILL#FAILED`` bounded to failures newer than the oldest of those successes. Two queries per
-run whatever the fleet size, never one per resource.
+``DRILL#FAILED`` bounded to failures newer than the oldest of those successes. Both read only
+drills finished after ``since``: most resources are never drilled (drills are opt-in per
+policy), and without a bound every 15-minute run would read the whole drill history (kept 400
+days). Two bounded queries per run whatever the fleet size, never one per resource.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lifeboat.aws.errors import translated
@@ -25,14 +28,15 @@ class LatestDrills:
     failed: dict[str, Operation] = field(default_factory=dict)  # resource ARN -> newest failed after it
 
 
-def latest_drills(store: StateStore, resource_arns: Collection[str]) -> LatestDrills:
-    """Per resource: its newest SUCCEEDED drill, and its newest FAILED drill if that came later."""
+def latest_drills(store: StateStore, resource_arns: Collection[str], since: datetime) -> LatestDrills:
+    """Per resource: its newest SUCCEEDED drill, and its newest FAILED drill if that came later,
+    among the drills that finished after ``since``."""
     found = LatestDrills()
     wanted = set(resource_arns)
     if not wanted:
         return found
     finished_at: dict[str, str] = {}  # the raw updatedAt, to bound the second query exactly
-    for item in _newest_first(store, OperationStatus.SUCCEEDED):
+    for item in _newest_first(store, OperationStatus.SUCCEEDED, since.isoformat()):
         arn = item.get("resourceArn")
         if arn in wanted and arn not in found.succeeded:
             found.succeeded[arn] = Operation.model_validate(item)
@@ -41,8 +45,8 @@ def latest_drills(store: StateStore, resource_arns: Collection[str]) -> LatestDr
                 break
     # A failure older than a resource's newest success is not its latest outcome; when every
     # resource has a success, failures older than the oldest of them need not be read at all.
-    since = min(finished_at.values()) if len(finished_at) == len(wanted) else None
-    for item in _newest_first(store, OperationStatus.FAILED, since):
+    oldest_success = min(finished_at.values()) if len(finished_at) == len(wanted) else None
+    for item in _newest_first(store, OperationStatus.FAILED, oldest_success or since.isoformat()):
         arn = item.get("resourceArn")
         if arn not in wanted or arn in found.failed or item["updatedAt"] <= finished_at.get(arn, ""):
             continue
@@ -52,15 +56,10 @@ def latest_drills(store: StateStore, resource_arns: Collection[str]) -> LatestDr
     return found
 
 
-def _newest_first(
-    store: StateStore, status: OperationStatus, since: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """Drill items of one status, newest first, one page at a time (only the pages consumed)."""
-    values = {":ts": {"S": f"{OperationType.DRILL.value}#{status.value}"}}
-    condition = "typeStatus = :ts"
-    if since is not None:
-        values[":since"] = {"S": since}
-        condition += " AND updatedAt > :since"
+def _newest_first(store: StateStore, status: OperationStatus, since: str) -> Iterator[dict[str, Any]]:
+    """Drill items of one status finished after ``since``, newest first, one page at a time."""
+    values = {":ts": {"S": f"{OperationType.DRILL.value}#{status.value}"}, ":since": {"S": since}}
+    condition = "typeStatus = :ts AND updatedAt > :since"
     request: dict[str, Any] = {
         "TableName": store.table_name,
         "IndexName": BY_TYPE_STATUS_INDEX,

@@ -218,6 +218,10 @@ class StateStore:
 
     def history_of(self, resource_arn: str) -> list[Operation]:
         """Every operation of one resource, newest first (all pages of ``byResource``)."""
+        return [Operation.model_validate(item) for item in self.items_of(resource_arn)]
+
+    def items_of(self, resource_arn: str) -> list[dict[str, Any]]:
+        """The raw items behind ``history_of`` (cleanup reads fields the model does not name)."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": BY_RESOURCE_INDEX,
@@ -226,13 +230,13 @@ class StateStore:
             "ExpressionAttributeValues": {":v": {"S": resource_arn}},
             "ScanIndexForward": False,
         }
-        operations: list[Operation] = []
+        items: list[dict[str, Any]] = []
         while True:
             with translated({}, f"querying {BY_RESOURCE_INDEX} for {resource_arn}"):
                 page = self.client.query(**request)
-            operations += [Operation.model_validate(from_item(item)) for item in page["Items"]]
+            items += [from_item(item) for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
-                return operations
+                return items
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def by_type_status(
