@@ -7,6 +7,8 @@ template.yaml: these tests fail when any of the three is missing.
 from __future__ import annotations
 
 import fnmatch
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,7 +17,7 @@ import pytest
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.errors import UnsupportedOperation
 from lifeboat.local.template import load_template
-from lifeboat.plugins import REGISTRY, plugin_class_for
+from lifeboat.plugins import ENTRIES, REGISTRY, plugin_class_for
 from lifeboat.plugins.base import PluginOperation, ResourcePlugin
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 from pydantic import ValidationError
@@ -165,6 +167,28 @@ def test_each_plugin_has_a_functional_test_module(plugin: type[ResourcePlugin]) 
 def test_arns_route_to_their_plugin(resource_type: str, arn: str) -> None:
     """GIVEN a resource ARN THEN the registry picks the plugin of its type."""
     assert plugin_class_for(ResourceRef.parse(arn)).resource_type == resource_type
+
+
+@pytest.mark.parametrize("resource_type", sorted(ENTRIES))
+def test_each_registry_entry_names_its_plugin_and_its_arn(resource_type: str) -> None:
+    """GIVEN the lazy registry's entry of a type THEN it imports the class of that type, and the
+    ARN (service, kind) it routes by is the class's own."""
+    entry, plugin = ENTRIES[resource_type], REGISTRY[resource_type]
+    assert plugin.resource_type == resource_type
+    assert (entry.arn_service, entry.arn_kind) == (plugin.arn_service, plugin.arn_kind)
+
+
+def test_routing_one_arn_imports_only_its_plugin() -> None:
+    """GIVEN a fresh interpreter WHEN an RDS instance ARN is routed THEN no other plugin module is
+    imported (a handler's cold start pays for its own type only)."""
+    code = (
+        "import sys; from lifeboat.plugins import plugin_class_for;"
+        "from lifeboat.domain.arn import ResourceRef;"
+        f"plugin_class_for(ResourceRef.parse({SAMPLE_ARNS['rds_instance']!r}));"
+        "print(sorted(m for m in sys.modules if m.startswith('lifeboat.plugins.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['lifeboat.plugins.base', 'lifeboat.plugins.rds_instance']"
 
 
 def test_every_plugin_has_a_sample_arn_here() -> None:

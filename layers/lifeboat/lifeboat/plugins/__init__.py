@@ -1,36 +1,67 @@
-"""The registry of resource plugins, keyed by type name and by ARN (service, kind)."""
+"""The registry of resource plugins, keyed by type name and by ARN (service, kind).
+
+A plugin module is imported only when a step needs its type: a handler that snapshots one RDS
+instance does not pay for importing the DynamoDB or ElastiCache plugins on a cold start.
+Discovery, which needs every type, imports them all. The contract test checks that each entry
+below matches its plugin class.
+"""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.errors import UnsupportedOperation
 from lifeboat.plugins.base import ResourcePlugin
-from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
-from lifeboat.plugins.ebs_volume import EbsVolumePlugin
-from lifeboat.plugins.elasticache_redis import ElastiCacheRedisPlugin
-from lifeboat.plugins.rds_cluster import RdsClusterPlugin
-from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
-REGISTRY: dict[str, type[ResourcePlugin]] = {
-    plugin.resource_type: plugin
-    for plugin in (
-        RdsInstancePlugin,
-        RdsClusterPlugin,
-        EbsVolumePlugin,
-        DynamoDbTablePlugin,
-        ElastiCacheRedisPlugin,
-    )
+
+@dataclass(frozen=True)
+class Entry:
+    module: str
+    cls: str
+    arn_service: str
+    arn_kind: str
+
+
+ENTRIES: dict[str, Entry] = {
+    "rds_instance": Entry("lifeboat.plugins.rds_instance", "RdsInstancePlugin", "rds", "db"),
+    "rds_cluster": Entry("lifeboat.plugins.rds_cluster", "RdsClusterPlugin", "rds", "cluster"),
+    "ebs_volume": Entry("lifeboat.plugins.ebs_volume", "EbsVolumePlugin", "ec2", "volume"),
+    "dynamodb_table": Entry("lifeboat.plugins.dynamodb_table", "DynamoDbTablePlugin", "dynamodb", "table"),
+    "elasticache_redis": Entry(
+        "lifeboat.plugins.elasticache_redis", "ElastiCacheRedisPlugin", "elasticache", "replicationgroup"
+    ),
 }
 
 
+class _Registry(Mapping[str, type[ResourcePlugin]]):
+    """Type name -> plugin class, importing a plugin's module on first use."""
+
+    def __getitem__(self, resource_type: str) -> type[ResourcePlugin]:
+        entry = ENTRIES[resource_type]
+        plugin: type[ResourcePlugin] = getattr(importlib.import_module(entry.module), entry.cls)
+        return plugin
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ENTRIES)
+
+    def __len__(self) -> int:
+        return len(ENTRIES)
+
+
+REGISTRY: Mapping[str, type[ResourcePlugin]] = _Registry()
+
+
 def plugin_class_for(ref: ResourceRef) -> type[ResourcePlugin]:
-    for plugin in REGISTRY.values():
-        if (plugin.arn_service, plugin.arn_kind) == (ref.service, ref.kind):
-            return plugin
+    for resource_type, entry in ENTRIES.items():
+        if (entry.arn_service, entry.arn_kind) == (ref.service, ref.kind):
+            return REGISTRY[resource_type]
     raise UnsupportedOperation(
         f"no resource plugin for {ref.service}:{ref.kind} ({ref.arn}); "
-        f"supported types: {', '.join(sorted(REGISTRY))}"
+        f"supported types: {', '.join(sorted(ENTRIES))}"
     )
 
 

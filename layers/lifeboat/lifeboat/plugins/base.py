@@ -62,7 +62,7 @@ class PluginOperation(StrEnum):
 class NoOptions(BaseModel):
     """The options schema of a type that takes none: any option given is an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class RecoveryPointExists(Exception):
@@ -83,6 +83,8 @@ class RestoreTargetExists(Exception):
 class RestoreWindow(BaseModel):
     """The times a point-in-time restore of a source can reach."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use, not on every cold start
+
     earliest: datetime
     latest: datetime
 
@@ -94,6 +96,8 @@ class TeardownState(StrEnum):
 
 
 class QuotaUsage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     used: int
     max: int
 
@@ -111,6 +115,8 @@ class Discovered(NamedTuple):
 
 
 class Outcome(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     recovery_point_id: str
     region: str
     created: bool

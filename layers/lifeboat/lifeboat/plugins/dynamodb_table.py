@@ -114,7 +114,9 @@ _FAILED_TABLE_STATUSES = frozenset({"INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCH
 class PointRecord(BaseModel):
     """Lifeboat's record of one recovery point in one region (the JSON of the record object)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
     recovery_point_id: str
     table_arn: str

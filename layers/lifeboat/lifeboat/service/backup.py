@@ -3,6 +3,7 @@ nothing that the first run did not already change."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from lifeboat.aws.kms import resolve_usable_key
@@ -44,7 +45,6 @@ from lifeboat.errors import (
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import PluginOperation
-from lifeboat.service import cleanup
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
 
@@ -54,6 +54,13 @@ EVIDENCE_MARGIN_DAYS = 30
 # Transitional states: polling again later may see the recovery point become available.
 _IN_PROGRESS = frozenset({"creating", "copying", "pending", "backing-up"})
 MIN_SNAPSHOT_HEADROOM = 1
+QUOTA_RESERVE_ENV = "LIFEBOAT_SNAPSHOT_QUOTA_RESERVE"
+DEFAULT_QUOTA_RESERVE = 5
+
+
+def quota_reserve() -> int:
+    """Free manual-snapshot slots below which a backup first cleans up its own resource."""
+    return int(os.environ.get(QUOTA_RESERVE_ENV, DEFAULT_QUOTA_RESERVE))
 
 
 def plan(request: PlanRequest, deps: Deps) -> Plan:
@@ -152,8 +159,10 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     targets = [_usable_target(deps, target, source.encrypted) for target in policy.dr_regions]
     quota = plugin.snapshot_quota(ref.region)
     cleaned = None
-    if quota is not None and quota.headroom < cleanup.quota_reserve():
+    if quota is not None and quota.headroom < quota_reserve():
         # Near the quota: clean up this resource's expired points first, never skip silently.
+        from lifeboat.service import cleanup  # rarely needed: not on every handler's cold start
+
         cleaned, quota = cleanup.make_room(ref, policy, deps, task.run_id)
     if quota is not None and quota.headroom < MIN_SNAPSHOT_HEADROOM:
         after = "" if cleaned is None else f" even after deleting {cleaned} expired points of this resource"

@@ -52,8 +52,6 @@ from lifeboat.service.discovery import protected_resources
 
 MAX_DELETIONS_ENV = "LIFEBOAT_CLEANUP_MAX_DELETIONS"
 DEFAULT_MAX_DELETIONS = 500
-QUOTA_RESERVE_ENV = "LIFEBOAT_SNAPSHOT_QUOTA_RESERVE"
-DEFAULT_QUOTA_RESERVE = 5
 # Deletions per workflow Map item: one Lambda invocation stays well inside its timeout.
 BATCH_SIZE = 50
 # Deletion records are evidence for audits: a year plus a margin.
@@ -66,11 +64,6 @@ _ACTIVE = frozenset({OperationStatus.PENDING.value, OperationStatus.RUNNING.valu
 def deployment_cap() -> int:
     """The per-run deletion cap of this deployment (a stack parameter); requests may only lower it."""
     return min(int(os.environ.get(MAX_DELETIONS_ENV, DEFAULT_MAX_DELETIONS)), MAX_DELETIONS_CEILING)
-
-
-def quota_reserve() -> int:
-    """Free manual-snapshot slots below which a backup first cleans up its own resource."""
-    return int(os.environ.get(QUOTA_RESERVE_ENV, DEFAULT_QUOTA_RESERVE))
 
 
 def cleanup_run_id(at: datetime) -> str:
