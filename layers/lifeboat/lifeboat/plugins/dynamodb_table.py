@@ -37,6 +37,7 @@ from pydantic.alias_generators import to_camel
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import (
@@ -147,14 +148,6 @@ def bucket_name(account_id: str, region: str) -> str:
 
 def record_key(recovery_point_id: str) -> str:
     return f"{recovery_point_id}/{RECORD_NAME}"
-
-
-def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tag_list or []}
-
-
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
 def _kms(sse: dict[str, Any]) -> tuple[bool, str | None]:
@@ -324,7 +317,7 @@ class DynamoDbTablePlugin(ResourcePlugin):
         with translated({}, f"listing DynamoDB tables tagged {tag_key} in {region}"):
             for page in pages:
                 for mapping in page["ResourceTagMappingList"]:
-                    policy = _tags(mapping.get("Tags")).get(tag_key)
+                    policy = tag_dict(mapping.get("Tags")).get(tag_key)
                     if policy:
                         yield mapping["ResourceARN"], policy
 
@@ -346,7 +339,7 @@ class DynamoDbTablePlugin(ResourcePlugin):
 
     def _table_tags(self, region: str, arn: str) -> dict[str, str]:
         with translated(_DYNAMODB_ERRORS, f"tags of {arn}"):
-            return _tags(self._ddb(region).list_tags_of_resource(ResourceArn=arn).get("Tags"))
+            return tag_dict(self._ddb(region).list_tags_of_resource(ResourceArn=arn).get("Tags"))
 
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
         """None: DynamoDB has no quota on the number of on-demand backups."""
@@ -376,7 +369,7 @@ class DynamoDbTablePlugin(ResourcePlugin):
                 f"s3://{bucket}/{key} exists but is not a Lifeboat recovery point record; "
                 "refusing to treat it as our recovery point"
             ) from exc
-        return record, _tags(tag_set)
+        return record, tag_dict(tag_set)
 
     def _write(self, region: str, record: PointRecord, tags: dict[str, str]) -> None:
         """Put the record; Lifeboat's bucket of the region is created by its first record."""
@@ -778,7 +771,7 @@ class DynamoDbTablePlugin(ResourcePlugin):
         """Tags and deletion protection: DynamoDB's restores and imports take neither."""
         context = f"tagging the restored table {spec.target_id} in {spec.region}"
         with translated(_NOT_YET_TAGGABLE, context):
-            self._ddb(spec.region).tag_resource(ResourceArn=table_arn, Tags=_tag_list(spec.tags))
+            self._ddb(spec.region).tag_resource(ResourceArn=table_arn, Tags=tag_list(spec.tags))
             if spec.deletion_protection:
                 self._ddb(spec.region).update_table(TableName=spec.target_id, DeletionProtectionEnabled=True)
 
@@ -835,4 +828,4 @@ class DynamoDbTablePlugin(ResourcePlugin):
 
     def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
         with translated(_DYNAMODB_ERRORS, f"tagging {restored.arn}"):
-            self._ddb(restored.region).tag_resource(ResourceArn=restored.arn, Tags=_tag_list(tags))
+            self._ddb(restored.region).tag_resource(ResourceArn=restored.arn, Tags=tag_list(tags))

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
+from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import RECOVERY_POINT_TAG, RESOURCE_TAG, RecoveryPointFacts, SourceSpec
@@ -68,16 +69,8 @@ _PROVISIONED_IOPS = frozenset({"io1", "io2", "gp3"})
 _PROVISIONED_THROUGHPUT = frozenset({"gp3"})
 
 
-def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tag_list or []}
-
-
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-
 def _tag_spec(tags: dict[str, str], resource_type: str = "snapshot") -> list[dict[str, Any]]:
-    return [{"ResourceType": resource_type, "Tags": _tag_list(tags)}]
+    return [{"ResourceType": resource_type, "Tags": tag_list(tags)}]
 
 
 def _partition(region: str) -> str:
@@ -155,7 +148,7 @@ class EbsVolumePlugin(ResourcePlugin):
         with translated(_EC2_ERRORS, f"listing EBS volumes in {region}"):
             for page in pages:
                 for volume in page["Volumes"]:
-                    policy = _tags(volume.get("Tags")).get(tag_key)
+                    policy = tag_dict(volume.get("Tags")).get(tag_key)
                     if policy:
                         yield self._volume_arn(region, volume["VolumeId"]), policy
 
@@ -213,7 +206,7 @@ class EbsVolumePlugin(ResourcePlugin):
             encrypted=bool(snapshot.get("Encrypted")),
             kms_key_id=snapshot.get("KmsKeyId"),
             size_gib=snapshot.get("VolumeSize"),
-            tags=_tags(snapshot.get("Tags")),
+            tags=tag_dict(snapshot.get("Tags")),
             created_at=snapshot.get("StartTime"),
         )
 
@@ -234,7 +227,7 @@ class EbsVolumePlugin(ResourcePlugin):
             "SourceSnapshotId": source["SnapshotId"],
             "Description": f"Lifeboat recovery point {recovery_point_id} (copy from {ref.region})",
             # CopySnapshot has no CopyTags: the copy gets the source's tags at creation.
-            "TagSpecifications": _tag_spec(_tags(source.get("Tags"))),
+            "TagSpecifications": _tag_spec(tag_dict(source.get("Tags"))),
         }
         if kms_key_id:
             request |= {"Encrypted": True, "KmsKeyId": kms_key_id}
@@ -257,7 +250,7 @@ class EbsVolumePlugin(ResourcePlugin):
         """The source's availability zone, and its tags but its Name: a restore is named after
         its target identifier."""
         volume = self._volume(ref)
-        tags = {k: v for k, v in _tags(volume.get("Tags")).items() if k != NAME_TAG}
+        tags = {k: v for k, v in tag_dict(volume.get("Tags")).items() if k != NAME_TAG}
         return RestoreNetwork(availability_zone=volume["AvailabilityZone"]), tags
 
     def _targets(self, region: str, name: str) -> list[dict[str, Any]]:
@@ -355,7 +348,7 @@ class EbsVolumePlugin(ResourcePlugin):
             failed=state == "error",
             encrypted=bool(volume.get("Encrypted")),
             kms_key_id=volume.get("KmsKeyId"),
-            tags=_tags(volume.get("Tags")),
+            tags=tag_dict(volume.get("Tags")),
         )
 
     def _delete_restored(self, region: str, identifier: str) -> None:
@@ -366,5 +359,5 @@ class EbsVolumePlugin(ResourcePlugin):
     def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
         with translated(_EC2_ERRORS, f"tagging {restored.arn}"):
             self._ec2(restored.region).create_tags(
-                Resources=[restored.arn.rsplit("/", 1)[-1]], Tags=_tag_list(tags)
+                Resources=[restored.arn.rsplit("/", 1)[-1]], Tags=tag_list(tags)
             )

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import Check, RecoveryPointFacts, SourceSpec, level1_checks
@@ -77,14 +78,6 @@ _GROUP_EXISTS = frozenset({"ReplicationGroupAlreadyExists"})
 # (NodeSnapshots' CacheSize is the memory in use when each node was copied, which moves all the
 # time; a node type is capacity, not data).
 _NOT_FOR_SNAPSHOTS = frozenset({"size_gib"})
-
-
-def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tag_list or []}
-
-
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
 def _encryption(group: dict[str, Any]) -> str:
@@ -185,7 +178,7 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
         with translated({}, f"listing replication groups tagged {tag_key} in {region}"):
             for page in pages:
                 for mapping in page["ResourceTagMappingList"]:
-                    policy = _tags(mapping.get("Tags")).get(tag_key)
+                    policy = tag_dict(mapping.get("Tags")).get(tag_key)
                     if policy:
                         yield mapping["ResourceARN"], policy
 
@@ -221,7 +214,7 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
 
     def _resource_tags(self, region: str, arn: str) -> dict[str, str]:
         with translated(_ELASTICACHE_ERRORS, f"tags of {arn}"):
-            return _tags(self._ec(region).list_tags_for_resource(ResourceName=arn).get("TagList"))
+            return tag_dict(self._ec(region).list_tags_for_resource(ResourceName=arn).get("TagList"))
 
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
         """None: ElastiCache has no API that reports a manual snapshot quota and its use (RDS has
@@ -235,7 +228,7 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
         request: dict[str, Any] = {
             "SnapshotName": recovery_point_id,
             "ReplicationGroupId": ref.name,
-            "Tags": _tag_list(tags | {ENCRYPTION_TAG: _encryption(group)}),
+            "Tags": tag_list(tags | {ENCRYPTION_TAG: _encryption(group)}),
         }
         if group.get("KmsKeyId"):
             request["KmsKeyId"] = group["KmsKeyId"]
@@ -353,7 +346,7 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
             "SnapshotName": recovery_point_id,
             "AtRestEncryptionEnabled": point.encrypted,
             "TransitEncryptionEnabled": True,
-            "Tags": _tag_list(spec.tags),
+            "Tags": tag_list(spec.tags),
         }
         optional = {
             "Engine": snapshot.get("Engine"),
@@ -410,4 +403,4 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
 
     def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
         with translated(_ELASTICACHE_ERRORS, f"tagging {restored.arn}"):
-            self._ec(restored.region).add_tags_to_resource(ResourceName=restored.arn, Tags=_tag_list(tags))
+            self._ec(restored.region).add_tags_to_resource(ResourceName=restored.arn, Tags=tag_list(tags))

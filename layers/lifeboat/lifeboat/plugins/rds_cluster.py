@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import RESOURCE_TAG, RecoveryPointFacts, SourceSpec
@@ -89,14 +90,6 @@ _FAILED_STATUSES = frozenset(
 _MAX_IDENTIFIER = 63
 
 
-def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tag_list or []}
-
-
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-
 def writer_identifier(cluster_id: str) -> str:
     """``<cluster>-1``; a cluster identifier too long for the suffix keeps a hash of itself
     instead of its tail, so two long targets never share a writer name."""
@@ -160,7 +153,7 @@ class RdsClusterPlugin(ResourcePlugin):
         with translated(_CLUSTER_ERRORS, f"listing DB clusters in {region}"):
             for page in pages:
                 for cluster in page["DBClusters"]:
-                    policy = _tags(cluster.get("TagList")).get(tag_key)
+                    policy = tag_dict(cluster.get("TagList")).get(tag_key)
                     if policy:
                         yield cluster["DBClusterArn"], policy
 
@@ -186,7 +179,7 @@ class RdsClusterPlugin(ResourcePlugin):
                 self._rds(ref.region).create_db_cluster_snapshot(
                     DBClusterSnapshotIdentifier=recovery_point_id,
                     DBClusterIdentifier=ref.name,
-                    Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+                    Tags=tag_list(tags),
                 )
         except ClientError as exc:
             if error_code(exc) in _ALREADY_EXISTS:
@@ -212,7 +205,7 @@ class RdsClusterPlugin(ResourcePlugin):
             engine=snapshot.get("Engine"),
             engine_version=snapshot.get("EngineVersion"),
             size_gib=snapshot.get("AllocatedStorage"),
-            tags=_tags(snapshot.get("TagList")),
+            tags=tag_dict(snapshot.get("TagList")),
             created_at=snapshot.get("SnapshotCreateTime"),
         )
 
@@ -280,14 +273,14 @@ class RdsClusterPlugin(ResourcePlugin):
             security_group_ids=[g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups") or []],
             parameter_group=cluster.get("DBClusterParameterGroup"),
         )
-        return network, _tags(cluster.get("TagList"))
+        return network, tag_dict(cluster.get("TagList"))
 
     @staticmethod
     def _cluster_request(spec: RestoreSpec) -> dict[str, Any]:
         request: dict[str, Any] = {
             "DBClusterIdentifier": spec.target_id,
             "DeletionProtection": spec.deletion_protection,
-            "Tags": _tag_list(spec.tags),
+            "Tags": tag_list(spec.tags),
         }
         optional = {
             "DBSubnetGroupName": spec.network.subnet_group,
@@ -331,7 +324,7 @@ class RdsClusterPlugin(ResourcePlugin):
             if error_code(exc) not in _CLUSTER_EXISTS:
                 raise
             existing = self._cluster(spec.region, spec.target_id, f"describing {spec.target_id}")
-            if owned_by(_tags(existing.get("TagList")), spec.tags.get(RESTORE_OPERATION_TAG, "")):
+            if owned_by(tag_dict(existing.get("TagList")), spec.tags.get(RESTORE_OPERATION_TAG, "")):
                 self._add_writer(spec, str(existing["Engine"]))
             raise RestoreTargetExists(spec.target_id) from exc
         self._add_writer(spec, str(cluster["Engine"]))
@@ -348,7 +341,7 @@ class RdsClusterPlugin(ResourcePlugin):
             or self._source_writer_class(spec)
             or DEFAULT_INSTANCE_CLASS,
             "PubliclyAccessible": False,
-            "Tags": _tag_list(spec.tags),
+            "Tags": tag_list(spec.tags),
         }
         if spec.network.availability_zone:
             request["AvailabilityZone"] = spec.network.availability_zone
@@ -362,7 +355,7 @@ class RdsClusterPlugin(ResourcePlugin):
             with translated(_CLUSTER_ERRORS, context):
                 found = self._rds(spec.region).describe_db_instances(DBInstanceIdentifier=identifier)
             [instance] = found["DBInstances"]
-            mine = owned_by(_tags(instance.get("TagList")), spec.tags.get(RESTORE_OPERATION_TAG, ""))
+            mine = owned_by(tag_dict(instance.get("TagList")), spec.tags.get(RESTORE_OPERATION_TAG, ""))
             if not mine or instance.get("DBClusterIdentifier") != spec.target_id:
                 raise TargetExists(
                     f"DB instance {identifier} already exists in {spec.region} and is not the writer this "
@@ -436,7 +429,7 @@ class RdsClusterPlugin(ResourcePlugin):
             engine=cluster.get("Engine"),
             engine_version=cluster.get("EngineVersion"),
             deletion_protection=cluster.get("DeletionProtection"),
-            tags=_tags(cluster.get("TagList")),
+            tags=tag_dict(cluster.get("TagList")),
         )
 
     def _delete_restored(self, region: str, identifier: str) -> None:
@@ -462,7 +455,7 @@ class RdsClusterPlugin(ResourcePlugin):
 
     def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
         with translated(_CLUSTER_ERRORS, f"tagging {restored.arn}"):
-            self._rds(restored.region).add_tags_to_resource(ResourceName=restored.arn, Tags=_tag_list(tags))
+            self._rds(restored.region).add_tags_to_resource(ResourceName=restored.arn, Tags=tag_list(tags))
 
 
 def _require_aurora(engine: str | None, source: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import RecoveryPointFacts, SourceSpec
@@ -64,10 +65,6 @@ _FAILED_STATUSES = frozenset(
         "inaccessible-encryption-credentials",
     }
 )
-
-
-def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in tag_list or []}
 
 
 class RdsInstancePlugin(ResourcePlugin):
@@ -126,7 +123,7 @@ class RdsInstancePlugin(ResourcePlugin):
                         replica if replica.startswith("arn:") else f"{arn.rsplit(':', 1)[0]}:{replica}"
                         for replica in instance.get("ReadReplicaDBInstanceIdentifiers", [])
                     )
-                    policy = _tags(instance.get("TagList")).get(tag_key) or None
+                    policy = tag_dict(instance.get("TagList")).get(tag_key) or None
                     yield Discovered(arn, policy, replicas)
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
@@ -149,7 +146,7 @@ class RdsInstancePlugin(ResourcePlugin):
                 self._rds(ref.region).create_db_snapshot(
                     DBSnapshotIdentifier=recovery_point_id,
                     DBInstanceIdentifier=ref.name,
-                    Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+                    Tags=tag_list(tags),
                 )
         except ClientError as exc:
             if error_code(exc) in _ALREADY_EXISTS:
@@ -173,7 +170,7 @@ class RdsInstancePlugin(ResourcePlugin):
             engine=snapshot.get("Engine"),
             engine_version=snapshot.get("EngineVersion"),
             size_gib=snapshot.get("AllocatedStorage"),
-            tags=_tags(snapshot.get("TagList")),
+            tags=tag_dict(snapshot.get("TagList")),
             created_at=snapshot.get("SnapshotCreateTime"),
         )
 
@@ -223,7 +220,7 @@ class RdsInstancePlugin(ResourcePlugin):
             security_group_ids=[g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups") or []],
             parameter_group=groups[0].get("DBParameterGroupName"),
         )
-        return network, _tags(instance.get("TagList"))
+        return network, tag_dict(instance.get("TagList"))
 
     def _instance(self, region: str, identifier: str, context: str) -> dict[str, Any]:
         with translated(_RDS_ERRORS, context):
@@ -238,7 +235,7 @@ class RdsInstancePlugin(ResourcePlugin):
             "DBInstanceIdentifier": spec.target_id,
             "PubliclyAccessible": False,
             "DeletionProtection": spec.deletion_protection,
-            "Tags": [{"Key": k, "Value": v} for k, v in spec.tags.items()],
+            "Tags": tag_list(spec.tags),
         }
         optional = {
             "DBSubnetGroupName": spec.network.subnet_group,
@@ -295,7 +292,7 @@ class RdsInstancePlugin(ResourcePlugin):
             engine=instance.get("Engine"),
             engine_version=instance.get("EngineVersion"),
             deletion_protection=instance.get("DeletionProtection"),
-            tags=_tags(instance.get("TagList")),
+            tags=tag_dict(instance.get("TagList")),
         )
 
     def _delete_restored(self, region: str, identifier: str) -> None:
@@ -306,6 +303,4 @@ class RdsInstancePlugin(ResourcePlugin):
 
     def tag_restored(self, restored: RestoredFacts, tags: dict[str, str]) -> None:
         with translated(_RDS_ERRORS, f"tagging {restored.arn}"):
-            self._rds(restored.region).add_tags_to_resource(
-                ResourceName=restored.arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-            )
+            self._rds(restored.region).add_tags_to_resource(ResourceName=restored.arn, Tags=tag_list(tags))
