@@ -15,8 +15,9 @@ import pytest
 from lifeboat.aws.clients import default_clients
 from lifeboat.cleanup_contracts import CleanupRequest
 from lifeboat.cli_cleanup import local_plan
+from lifeboat.domain.operations import OperationStatus, OperationType
 from lifeboat.domain.policy import Tier
-from lifeboat.domain.retention import Action
+from lifeboat.domain.retention import Action, Rule
 from lifeboat.local.fleet import DemoInstance, create_instance, create_keys
 from lifeboat.local.retention_history import seed_history
 from lifeboat.local.runtime import LocalCloud
@@ -167,6 +168,30 @@ def test_a_dry_run_returns_the_plan_and_deletes_nothing(cloud: LocalCloud) -> No
     # AND no snapshot was deleted and no deletion was recorded
     assert {region: snapshots(region) for region in REGIONS} == before
     assert operations(cloud, "DELETE") == []
+
+
+def test_a_point_a_running_drill_restores_from_is_kept_until_the_drill_ends(cloud: LocalCloud) -> None:
+    # GIVEN 40 days of history, and a drill still RUNNING from the oldest (expired) daily point
+    arn = database(cloud, "orders-db")
+    points = seed(cloud, arn, history(40, datetime.now(UTC)))
+    oldest = points[-1]
+    store = deps_from_env().store
+    store.open(
+        operation_id=f"drill:lbdrill-orders-db-x:{WEST}",
+        type=OperationType.DRILL,
+        resource_arn=arn,
+        region=WEST,
+        status=OperationStatus.RUNNING,
+        retain_days=400,
+        recovery_point_id=oldest,
+    )
+    # WHEN cleanup plans
+    plan = local_plan(deps_from_env(), CleanupRequest(dry_run=True))
+    # THEN that point is kept in every region because the drill uses it; the other expired go
+    (resource,) = [r for r in plan.resources if r.arn == arn]
+    decisions = [d for d in resource.decisions if d.point.recovery_point_id == oldest]
+    assert decisions and all(d.action is Action.KEEP and d.rule is Rule.IN_USE for d in decisions)
+    assert any(d.action is Action.DELETE for d in resource.decisions)
 
 
 def test_the_deletion_cap_stops_a_run_and_reports_the_rest(cloud: LocalCloud) -> None:
