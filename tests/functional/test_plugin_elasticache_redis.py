@@ -1,5 +1,6 @@
 """ElastiCache Redis replication groups on moto: snapshots named after the point, validation,
-restores into new groups, drill teardown, and the cross-region copy ElastiCache lacks.
+restores into new groups, drill teardown. The cross-region copy is in
+``test_plugin_elasticache_redis_copy.py``.
 
 What moto does not verify (see README "Resource types"): that a KMS key exists or is usable
 (moto records the ``KmsKeyId`` Lifeboat passes to ``CreateSnapshot`` and ``CreateReplicationGroup``,
@@ -31,7 +32,7 @@ from lifeboat.errors import (
 from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.elasticache_redis import ENCRYPTION_TAG, ElastiCacheRedisPlugin
 
-from .plugin_aws import DR, SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
+from .plugin_aws import SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
 
 
 @pytest.fixture
@@ -229,22 +230,6 @@ def test_a_snapshot_under_another_key_or_without_our_tags_fails_validation(accou
     # THEN the first fails on its key, the second on its tags
     assert [(c.name, c.actual) for c in keyed if not c.passed] == [("kms_key", other_key)]
     assert [c.name for c in untagged if not c.passed] == ["lifeboat_tags"]
-
-
-def test_a_copy_is_unsupported_with_the_way_out_and_calls_nothing(account: Account) -> None:
-    # GIVEN a plugin whose every AWS call would fail the test
-    def no_client(service: str, region: str) -> Any:
-        raise AssertionError(f"no AWS call expected, got {service} in {region}")
-
-    plugin = ElastiCacheRedisPlugin(no_client)
-    ref = ResourceRef.parse(_arn("sessions-redis"))
-    # WHEN a copy to a DR region is asked for
-    with pytest.raises(UnsupportedOperation) as refused:
-        plugin.copy_recovery_point(ref, "lb-sessions-redis-x", DR, account.dr_key)
-    # THEN the error names the type and operation, why, and what an operator can do instead
-    message = str(refused.value)
-    assert message.startswith("elasticache_redis does not support copy_recovery_point: ")
-    assert "CopySnapshot" in message and "Global Datastore" in message and "without drRegions" in message
 
 
 def test_point_in_time_restore_is_unsupported(account: Account) -> None:

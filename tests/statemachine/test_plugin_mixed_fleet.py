@@ -11,9 +11,10 @@ from lifeboat.domain.operations import OperationType
 from lifeboat.domain.policy import Tier
 from lifeboat.local.fleet import DemoCache, DemoCluster, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
 from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
-from lifeboat.local.runtime import LocalCloud
+from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
 from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
+from lifeboat.plugins.elasticache_redis import ElastiCacheRedisPlugin, bucket_name
 from lifeboat.plugins.rds_cluster import RdsClusterPlugin
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
@@ -84,31 +85,30 @@ def test_thirty_aurora_clusters_copy_within_the_limit_without_a_failed_backup(tm
     assert refused > 0, f"expected copies beyond {AURORA_COPY_LIMIT} per region to be refused"
 
 
-def test_a_redis_group_under_a_policy_with_dr_regions_is_refused_before_any_snapshot(tmp_path: Path) -> None:
-    """GIVEN a Redis group tagged with the prod policy (2 DR regions) and one with the cache policy
-    (none) WHEN the daily schedule fires THEN the first FAILED at the preflight with PolicyViolation
-    naming its type and the way out, and no snapshot of it was made; the second is backed up."""
-    caches = (
-        DemoCache("rate-limits-redis", "prod", encrypted=True),
-        DemoCache("sessions-redis", "cache", encrypted=True),
-    )
+def test_a_redis_group_under_a_policy_with_dr_regions_is_copied_to_both_through_s3(tmp_path: Path) -> None:
+    """GIVEN a Redis group tagged with the prod policy (2 DR regions), and the .rdb file ElastiCache
+    writes on AWS when the snapshot is exported (moto has no CopySnapshot: the test puts it in
+    Lifeboat's bucket of the group's region) WHEN the daily schedule fires THEN the backup
+    SUCCEEDED with a validated copy in each DR region, under that region's key."""
+    cache = DemoCache("rate-limits-redis", "prod", encrypted=True)
     with LocalCloud(log_file=tmp_path / "local.log") as cloud:
-        fleet = seed_demo_fleet(cloud, instances=(), clusters=(), volumes=(), tables=(), caches=caches)
+        fleet = seed_demo_fleet(cloud, instances=(), clusters=(), volumes=(), tables=(), caches=(cache,))
+        arn = fleet.caches["rate-limits-redis"]
+        point = recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)
+        s3 = cloud.client("s3")
+        s3.create_bucket(Bucket=bucket_name(ACCOUNT_ID, cloud.region))
+        s3.put_object(
+            Bucket=bucket_name(ACCOUNT_ID, cloud.region), Key=f"{point}-0001.rdb", Body=b"REDIS0011"
+        )
         execution = cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT)
 
         assert cloud.wait(execution)["status"] == "SUCCEEDED"
-        backups = {
-            name: cloud.store().get(f"backup:{recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)}")
-            for name, arn in fleet.caches.items()
-        }
-        snapshotted = {
-            s["ReplicationGroupId"] for s in cloud.client("elasticache").describe_snapshots()["Snapshots"]
-        }
-
-    refused, accepted = backups["rate-limits-redis"], backups["sessions-redis"]
-    assert refused is not None and accepted is not None
-    assert (refused.status.value, refused.error) == ("FAILED", "PolicyViolation")
-    assert "elasticache_redis recovery points cannot be copied" in str(refused.cause)
-    assert "Global Datastore" in str(refused.cause) and "policy without drRegions" in str(refused.cause)
-    assert accepted.status.value == "SUCCEEDED"
-    assert snapshotted == {"sessions-redis"}
+        backup = cloud.store().get(f"backup:{point}")
+        assert backup is not None and backup.status.value == "SUCCEEDED", backup
+        for region in DR_REGIONS:
+            copy = ElastiCacheRedisPlugin(cloud.client).describe_recovery_point(region, point)
+            assert (copy.status, copy.kms_key_id) == ("available", fleet.keys[region])
+            operation = cloud.store().get(f"copy:{point}:{region}")
+            assert operation is not None and operation.status.value == "SUCCEEDED"
+            checks = {c["name"]: c["actual"] for c in operation.details[f"validation_{region}"]["checks"]}
+            assert checks["size_bytes_recorded"] == len(b"REDIS0011"), checks

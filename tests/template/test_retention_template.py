@@ -42,7 +42,8 @@ def test_cleanup_can_only_delete_lifeboat_snapshots() -> None:
     # GIVEN the cleanup delete function's role
     statements = resources()["CleanupDeleteFunction"]["Properties"]["Policies"][0]["Statement"]
     # THEN every delete action is limited to lb-* ids (snapshots, or objects of Lifeboat's
-    # DynamoDB buckets), to EBS snapshots tagged as ours, or is one IAM cannot narrow (listed)
+    # DynamoDB and ElastiCache buckets), to EBS snapshots tagged as ours, or is one IAM cannot
+    # narrow (listed)
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         deletes = [action for action in actions if ":Delete" in action]
@@ -50,7 +51,10 @@ def test_cleanup_can_only_delete_lifeboat_snapshots() -> None:
             continue
         resource = json.dumps(statement["Resource"])
         tagged = statement.get("Condition", {}).get("StringEquals", {})
-        ours = ":lb-*" in resource or ":s3:::lifeboat-dynamodb-${AWS::AccountId}-*/lb-*" in resource
+        ours = ":lb-*" in resource or any(
+            f":s3:::lifeboat-{kind}-${{AWS::AccountId}}-*/lb-*" in resource
+            for kind in ("dynamodb", "elasticache")
+        )
         assert ours or tagged == {"aws:ResourceTag/lifeboat:managed-by": "lifeboat"}, statement
 
 

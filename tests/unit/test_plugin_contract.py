@@ -129,13 +129,22 @@ def test_template_grants_each_operations_actions_to_the_function_running_it(
     assert not missing, f"{plugin.resource_type}:\n" + "\n".join(missing)
 
 
+class _NoCopyPlugin(RdsInstancePlugin):
+    """A type whose copies are unsupported (none of the registered types is one today)."""
+
+    unsupported: ClassVar[Mapping[PluginOperation, str]] = {
+        PluginOperation.COPY: "this type has no cross-region copy of any kind"
+    }
+
+
 def test_the_copy_step_must_grant_describe_only_for_types_that_copy() -> None:
     """GIVEN a type that copies and one whose copies are unsupported THEN the copy step is held to
     the describe actions of the first only (it describes a point only to accept a copy)."""
     describe = PluginOperation.DESCRIBE_RECOVERY_POINT
     assert "ReplicateFunction" in list(_functions_running(REGISTRY["rds_instance"], describe))
-    assert "ReplicateFunction" not in list(_functions_running(REGISTRY["elasticache_redis"], describe))
-    assert "ValidateFunction" in list(_functions_running(REGISTRY["elasticache_redis"], describe))
+    assert "ReplicateFunction" in list(_functions_running(REGISTRY["elasticache_redis"], describe))
+    assert "ReplicateFunction" not in list(_functions_running(_NoCopyPlugin, describe))
+    assert "ValidateFunction" in list(_functions_running(_NoCopyPlugin, describe))
 
 
 def test_the_iam_check_catches_an_action_the_template_does_not_grant() -> None:

@@ -128,7 +128,7 @@ def test_an_unencrypted_source_needs_no_destination_key() -> None:
 
 def test_a_type_that_cannot_copy_is_refused_under_a_policy_with_dr_regions() -> None:
     # GIVEN a resource whose type cannot copy a recovery point to another region
-    cannot = "elasticache_redis recovery points cannot be copied: use Global Datastore"
+    cannot = "example_type recovery points cannot be copied: it has no cross-region copy"
     cache = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:sessions"
     # WHEN it is put under a prod policy with two DR regions, and under one without any
     refused = resource_violations(

@@ -79,7 +79,8 @@ class DemoCache:
     encrypted: bool
 
 
-# Under the cache policy: ElastiCache snapshots cannot be copied to DR regions.
+# Under the cache policy (no DR regions): a DR copy starts with ElastiCache's export to S3
+# (CopySnapshot), which moto does not have.
 DEMO_CACHES = (DemoCache("sessions-redis", "cache", encrypted=True),)
 
 
