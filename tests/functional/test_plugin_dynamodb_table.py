@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from lifeboat.domain.arn import ResourceRef
@@ -226,6 +227,47 @@ def test_copy_is_an_export_to_the_dr_region_under_its_key_once(account: Account)
     assert (facts.region, facts.kms_key_id, facts.tags) == (DR, account.dr_key, tags_for(ref.arn, point))
     assert all(c.passed for c in checks), checks
     assert {c.name: c.actual for c in checks}["item_count_recorded"] == 3
+
+
+def test_the_first_copy_to_a_region_creates_its_bucket_with_public_access_blocked(account: Account) -> None:
+    """GIVEN a backup and no Lifeboat bucket yet in us-west-2 WHEN the point is copied there THEN
+    the bucket was created with every kind of public access blocked and holds the copy's record."""
+    ref = _table(account)
+    plugin, point = _backup(account, ref)
+    s3 = account.clients("s3", DR)
+    assert bucket_name(ACCOUNT_ID, DR) not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+    plugin.copy_recovery_point(ref, point, DR, account.dr_key)
+
+    blocked = s3.get_public_access_block(Bucket=bucket_name(ACCOUNT_ID, DR))["PublicAccessBlockConfiguration"]
+    assert set(blocked.values()) == {True} and len(blocked) == 4
+    assert record_key(point) in _objects(account, DR, f"{point}/")
+
+
+def test_a_point_recorded_before_its_tags_were_kept_in_metadata_copies_with_its_tags(
+    account: Account,
+) -> None:
+    """GIVEN a point whose record carries its tags only as object tags (written by a Lifeboat that
+    did not keep them in the record's metadata, e.g. upgraded between snapshot and copy) WHEN it is
+    copied THEN the copy's record carries the point's tags and validates."""
+    ref = _table(account)
+    plugin, point = _backup(account, ref)
+    s3 = account.clients("s3", SOURCE)
+    bucket, key = bucket_name(ACCOUNT_ID, SOURCE), record_key(point)
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=body, Tagging=urlencode(tags_for(ref.arn, point)))
+
+    plugin.copy_recovery_point(ref, point, DR, account.dr_key)
+    facts, checks = plugin.validate(
+        DR,
+        point,
+        plugin.describe_source(ref),
+        expected_kms_key_id=account.dr_key,
+        expected_tags=tags_for(ref.arn, point),
+    )
+
+    assert facts.tags == tags_for(ref.arn, point)
+    assert all(c.passed for c in checks), checks
 
 
 def test_an_unencrypted_table_copies_under_s3_managed_encryption(account: Account) -> None:

@@ -16,11 +16,14 @@ no tags. So, per recovery point:
   carries the tags backups cannot. A point is found by reading that one object, never by
   listing the account's backups or exports.
 
-Create and copy are idempotent: create writes the record before ``CreateBackup``, so a step
-retried after a crash finds the backup the first attempt started with one ``ListBackups`` of that
-table since the record was written; an export carries a ``ClientToken`` derived from the point
-and the region, so a retried copy gets back the export the first attempt started (AWS keeps a
-token for 8 hours).
+Create and copy are idempotent: create writes the record before ``CreateBackup``, only where
+none is (``If-None-Match``), so a step retried after a crash finds the backup the first attempt
+started with one ``ListBackups`` of that table since the record was written; an export carries a
+``ClientToken`` derived from the point and the region, so a retried copy gets back the export the
+first attempt started (AWS keeps a token for 8 hours).
+
+The calls of a daily cycle are counted by ``bench/backup_cycle.py --type dynamodb_table``: each
+step reads only the objects it needs, and the tags only where a check needs them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -42,6 +45,7 @@ from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import (
     MANAGED_BY_TAG,
+    RESOURCE_TAG,
     Check,
     RecoveryPointFacts,
     SourceSpec,
@@ -70,6 +74,10 @@ from lifeboat.plugins.base import (
 
 BUCKET_PREFIX = "lifeboat-dynamodb"
 RECORD_NAME = "lifeboat-recovery-point.json"
+# User metadata of a record: the tags it was written with, returned by GetObject, so a copy carries
+# them without a GetObjectTagging. The object's tags stay the authority (validation, cleanup and
+# legal holds read them); metadata, unlike the JSON, is ignored by a Lifeboat that predates it.
+WRITTEN_TAGS = "lifeboat-tags"
 # A retried create looks for its backup from a little before its record was written.
 _CLOCK_SKEW = timedelta(minutes=5)
 # Level-1 checks a table replaces: "available" is restated with the status (a failed export
@@ -133,6 +141,14 @@ class PointRecord(BaseModel):
     @property
     def table_name(self) -> str:
         return self.table_arn.split("/", 1)[1]
+
+
+class _Found(NamedTuple):
+    """A record as read: ``written_tags`` are the tags it was written with (its metadata), None
+    for a record written before Lifeboat kept them there."""
+
+    record: PointRecord
+    written_tags: dict[str, str] | None
 
 
 class _Point(NamedTuple):
@@ -349,15 +365,15 @@ class DynamoDbTablePlugin(ResourcePlugin):
     def _bucket(self, region: str) -> str:
         return bucket_name(self._account(region), region)
 
-    def _read(self, region: str, point: str) -> tuple[PointRecord, dict[str, str]] | None:
-        """The record of ``point`` in ``region`` and its tags, or None: two reads of one object."""
+    def _get(self, region: str, point: str) -> _Found | None:
+        """The record of ``point`` in ``region``, or None (no such object, or no bucket yet)."""
         bucket, key = self._bucket(region), record_key(point)
-        owner = {"ExpectedBucketOwner": self._account(region)}
-        s3 = self._s3(region)
         try:
             with translated({}, f"record of {point} in {region}"):
-                body = s3.get_object(Bucket=bucket, Key=key, **owner)["Body"].read()
-                tag_set = s3.get_object_tagging(Bucket=bucket, Key=key, **owner)["TagSet"]
+                got = self._s3(region).get_object(
+                    Bucket=bucket, Key=key, ExpectedBucketOwner=self._account(region)
+                )
+                body = got["Body"].read()
         except ClientError as exc:
             if error_code(exc) in _NO_OBJECT:
                 return None
@@ -369,10 +385,39 @@ class DynamoDbTablePlugin(ResourcePlugin):
                 f"s3://{bucket}/{key} exists but is not a Lifeboat recovery point record; "
                 "refusing to treat it as our recovery point"
             ) from exc
-        return record, tag_dict(tag_set)
+        written = (got.get("Metadata") or {}).get(WRITTEN_TAGS)
+        return _Found(record, None if written is None else dict(parse_qsl(written, keep_blank_values=True)))
+
+    def _tags(self, region: str, point: str) -> dict[str, str]:
+        """The record object's tags, where a check needs them (and only there: one more call)."""
+        with translated({}, f"tags of the record of {point} in {region}"):
+            tag_set = self._s3(region).get_object_tagging(
+                Bucket=self._bucket(region), Key=record_key(point), ExpectedBucketOwner=self._account(region)
+            )["TagSet"]
+        return tag_dict(tag_set)
+
+    def _read(self, region: str, point: str) -> tuple[PointRecord, dict[str, str]] | None:
+        """The record of ``point`` in ``region`` and its tags, or None: two reads of one object."""
+        found = self._get(region, point)
+        if found is None:
+            return None
+        try:
+            return found.record, self._tags(region, point)
+        except ClientError as exc:
+            if error_code(exc) in _NO_OBJECT:
+                return None  # deleted between the two reads
+            raise
 
     def _write(self, region: str, record: PointRecord, tags: dict[str, str]) -> None:
-        """Put the record; Lifeboat's bucket of the region is created by its first record."""
+        """Put the record (replacing the one this point had)."""
+        self._put(region, record, tags, first=False)
+
+    def _write_first(self, region: str, record: PointRecord, tags: dict[str, str]) -> bool:
+        """Put the first record of a point: False, and nothing written, when one is there already."""
+        return self._put(region, record, tags, first=True)
+
+    def _put(self, region: str, record: PointRecord, tags: dict[str, str], *, first: bool) -> bool:
+        """Lifeboat's bucket of the region is created by its first record."""
         bucket, account = self._bucket(region), self._account(region)
         request = {
             "Bucket": bucket,
@@ -381,32 +426,32 @@ class DynamoDbTablePlugin(ResourcePlugin):
             "ContentType": "application/json",
             "ServerSideEncryption": "AES256",
             "Tagging": urlencode(tags),
+            "Metadata": {WRITTEN_TAGS: urlencode(tags)},
             "ExpectedBucketOwner": account,
         }
+        if first:
+            request["IfNoneMatch"] = "*"
         s3 = self._s3(region)
         context = f"recording {record.recovery_point_id} in {region}"
+
+        def put() -> bool:
+            try:
+                # S3 answers 409 while another conditional write of the key is in flight: retry.
+                with translated({"ConditionalRequestConflict": ResourceNotReady}, context):
+                    s3.put_object(**request)
+            except ClientError as exc:
+                if first and error_code(exc) == "PreconditionFailed":
+                    return False
+                raise
+            return True
+
         try:
-            with translated({}, context):
-                s3.put_object(**request)
+            return put()
         except ClientError as exc:
             if error_code(exc) != "NoSuchBucket":
                 raise
-            self._create_bucket(s3, bucket, account, region)
-            with translated({}, context):
-                s3.put_object(**request)
-
-    def _ensure_bucket(self, region: str) -> None:
-        """Before an export into it: create Lifeboat's private bucket of ``region`` if missing."""
-        bucket, account = self._bucket(region), self._account(region)
-        s3 = self._s3(region)
-        try:
-            with translated({}, f"bucket {bucket}"):
-                s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
-        except ClientError as exc:
-            # 403: the name belongs to another account; never write there (seen as itself).
-            if error_code(exc) not in _NO_OBJECT:
-                raise
-            self._create_bucket(s3, bucket, account, region)
+        self._create_bucket(s3, bucket, account, region)
+        return put()
 
     @staticmethod
     def _create_bucket(s3: Any, bucket: str, account: str, region: str) -> None:
@@ -447,26 +492,31 @@ class DynamoDbTablePlugin(ResourcePlugin):
 
     # --- recovery points ---------------------------------------------------------------------
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
+        """Record the point (its table's schema: a DR copy is imported with it), back up, record
+        the backup; a record already there is a retried step's, or not ours."""
         self._learn_account(ref)
-        found = self._read(ref.region, recovery_point_id)
-        if found is None:
-            table = self._table(ref.region, ref.name, f"describing {ref.arn}")
-            record = PointRecord(
-                recovery_point_id=recovery_point_id,
-                table_arn=table["TableArn"],
-                source_region=ref.region,
-                recorded_at=datetime.now(UTC),
-                key_schema=table["KeySchema"],
-                attribute_definitions=table["AttributeDefinitions"],
-                global_secondary_indexes=[
-                    {k: index[k] for k in ("IndexName", "KeySchema", "Projection")}
-                    for index in table.get("GlobalSecondaryIndexes") or []
-                ],
-            )
-            # Recorded before the backup starts: a retry after a crash knows to look for it.
-            self._write(ref.region, record, tags)
+        table = self._table(ref.region, ref.name, f"describing {ref.arn}")
+        record = PointRecord(
+            recovery_point_id=recovery_point_id,
+            table_arn=table["TableArn"],
+            source_region=ref.region,
+            recorded_at=datetime.now(UTC),
+            key_schema=table["KeySchema"],
+            attribute_definitions=table["AttributeDefinitions"],
+            global_secondary_indexes=[
+                {k: index[k] for k in ("IndexName", "KeySchema", "Projection")}
+                for index in table.get("GlobalSecondaryIndexes") or []
+            ],
+        )
+        # Recorded before the backup starts: a retry after a crash knows to look for it.
+        if self._write_first(ref.region, record, tags):
             backup_arn = None
         else:
+            found = self._read(ref.region, recovery_point_id)
+            if found is None:
+                raise ResourceNotReady(
+                    f"the record of {recovery_point_id} in {ref.region} changed while read"
+                )
             record, recorded_tags = found
             if record.backup_arn or not is_ours(recorded_tags, recovery_point_id):
                 raise RecoveryPointExists(recovery_point_id)
@@ -494,6 +544,9 @@ class DynamoDbTablePlugin(ResourcePlugin):
     ) -> tuple[RecoveryPointFacts, list[Check]]:
         """Level 1 for a table: available, encrypted with the right key, tags, and the item count
         and size AWS recorded for the point (the evidence of what it holds)."""
+        if RESOURCE_TAG in expected_tags:
+            # The point's tags name its table, whose account owns the bucket: no STS call.
+            self._learn_account(ResourceRef.parse(expected_tags[RESOURCE_TAG]))
         point = self._point(region, recovery_point_id)
         facts = point.facts
         generic = level1_checks(
@@ -596,13 +649,15 @@ class DynamoDbTablePlugin(ResourcePlugin):
         kms_key_id: str | None,
     ) -> None:
         self._learn_account(ref)
-        if self._read(target_region, recovery_point_id) is not None:
+        if self._copied(target_region, recovery_point_id):
             raise RecoveryPointExists(recovery_point_id)
-        source = self._read(ref.region, recovery_point_id)
-        if source is None or not source[0].backup_arn:
+        source = self._get(ref.region, recovery_point_id)
+        if source is None or not source.record.backup_arn:
             raise RecoveryPointNotFound(f"{recovery_point_id} in {ref.region}: no backup recorded to copy")
-        record, tags = source
-        self._ensure_bucket(target_region)
+        record = source.record
+        tags = source.written_tags
+        if tags is None:
+            tags = self._tags(ref.region, recovery_point_id)
         request: dict[str, Any] = {
             "TableArn": ref.arn,
             "S3Bucket": self._bucket(target_region),
@@ -637,12 +692,30 @@ class DynamoDbTablePlugin(ResourcePlugin):
         )
         self._write(target_region, copy, tags)
 
+    def _copied(self, region: str, point: str) -> bool:
+        """Whether ``region`` has a record of ``point`` (a retried copy): one read, which also
+        creates Lifeboat's bucket there, private, at its first use (an export needs it)."""
+        bucket, account = self._bucket(region), self._account(region)
+        s3 = self._s3(region)
+        try:
+            with translated({}, f"record of {point} in {region}"):
+                # GetObject, not HeadObject: a HEAD's 404 does not say whether the bucket is missing.
+                s3.get_object(Bucket=bucket, Key=record_key(point), ExpectedBucketOwner=account)
+        except ClientError as exc:
+            # 403: the name belongs to another account; never write there (seen as itself).
+            if error_code(exc) not in _NO_OBJECT:
+                raise
+            if error_code(exc) == "NoSuchBucket":
+                self._create_bucket(s3, bucket, account, region)
+            return False
+        return True
+
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
         """Delete the backup (or the export's objects), then the record that names it."""
-        found = self._read(region, recovery_point_id)
+        found = self._get(region, recovery_point_id)
         if found is None:
             raise RecoveryPointNotFound(f"DynamoDB recovery point {recovery_point_id} in {region}: no record")
-        record = found[0]
+        record = found.record
         if record.export_arn:
             self._delete_objects(region, f"{recovery_point_id}/", keep=record_key(recovery_point_id))
         else:
@@ -684,12 +757,12 @@ class DynamoDbTablePlugin(ResourcePlugin):
         return RestoreNetwork(), self._table_tags(ref.region, ref.arn)
 
     def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
-        found = self._read(spec.region, recovery_point_id)
+        found = self._get(spec.region, recovery_point_id)
         if found is None:
             raise RecoveryPointNotFound(
                 f"DynamoDB recovery point {recovery_point_id} in {spec.region}: no record"
             )
-        record = found[0]
+        record = found.record
         if record.export_arn:
             self._import(record, record.export_arn, spec)
             return
