@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lifeboat.errors import LifeboatError, TransientAwsError
+from lifeboat.errors import TransientAwsError
 
 THROTTLING_CODES = frozenset(
     {
@@ -28,8 +28,9 @@ def error_code(exc: ClientError) -> str:
 
 
 @contextmanager
-def translated(codes: Mapping[str, type[LifeboatError]], context: str) -> Iterator[None]:
-    """Re-raise AWS errors whose code is in ``codes`` (or is a throttle) as Lifeboat errors.
+def translated(codes: Mapping[str, type[Exception]], context: str) -> Iterator[None]:
+    """Re-raise AWS errors whose code is in ``codes`` (or is a throttle) as Lifeboat errors, or as
+    a plugin's internal signal (e.g. an id already taken, which its base class decides about).
 
     Anything else propagates unchanged: an unexpected AWS error should be seen as itself.
     """

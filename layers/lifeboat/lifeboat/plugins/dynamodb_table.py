@@ -811,13 +811,11 @@ class DynamoDbTablePlugin(ResourcePlugin):
             # A retried step gets back the import it started (AWS keeps the token for 8 hours).
             "ClientToken": _token(record.recovery_point_id, spec.region, spec.target_id),
         }
-        try:
-            with translated(_RESTORE_ERRORS, f"importing {spec.target_id} in {spec.region}"):
-                imported = self._ddb(spec.region).import_table(**request)["ImportTableDescription"]
-        except ClientError as exc:
-            if error_code(exc) in _TARGET_EXISTS:
-                raise RestoreTargetExists(spec.target_id) from exc
-            raise
+        with translated(
+            _RESTORE_ERRORS | dict.fromkeys(_TARGET_EXISTS, RestoreTargetExists),
+            f"importing {spec.target_id} in {spec.region}",
+        ):
+            imported = self._ddb(spec.region).import_table(**request)["ImportTableDescription"]
         self._finish(spec, imported["TableArn"])
 
     def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:

@@ -106,9 +106,11 @@ _RESTORE_ERRORS = _ELASTICACHE_ERRORS | {
     "InvalidVPCNetworkStateFault": InvalidInput,
     "InvalidParameterValue": InvalidInput,
     "InvalidParameterCombination": InvalidInput,
+    "ReplicationGroupAlreadyExists": RestoreTargetExists,
 }
 _ALREADY_EXISTS = frozenset({"SnapshotAlreadyExistsFault"})
-_GROUP_EXISTS = frozenset({"ReplicationGroupAlreadyExists"})
+# An id already taken is the base class's to judge (ours: success; anyone else's: a conflict).
+_CREATE_ERRORS = _ELASTICACHE_ERRORS | dict.fromkeys(_ALREADY_EXISTS, RecoveryPointExists)
 _NO_BUCKET = frozenset({"NoSuchBucket", "404"})
 # A snapshot in these states finishes what it does first; it is exported once it is available.
 _BUSY_SNAPSHOT = frozenset({"creating", "exporting", "copying", "restoring"})
@@ -385,13 +387,8 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
         }
         if group.get("KmsKeyId"):
             request["KmsKeyId"] = group["KmsKeyId"]
-        try:
-            with translated(_ELASTICACHE_ERRORS, f"snapshot {recovery_point_id} of {ref.arn}"):
-                self._ec(ref.region).create_snapshot(**request)
-        except ClientError as exc:
-            if error_code(exc) in _ALREADY_EXISTS:
-                raise RecoveryPointExists(recovery_point_id) from exc
-            raise
+        with translated(_CREATE_ERRORS, f"snapshot {recovery_point_id} of {ref.arn}"):
+            self._ec(ref.region).create_snapshot(**request)
 
     def _described_snapshot(self, region: str, recovery_point_id: str) -> dict[str, Any]:
         """The snapshot named ``recovery_point_id``: found by name, never by listing."""
@@ -872,13 +869,8 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
             else None,
         }
         request |= {k: v for k, v in optional.items() if v}
-        try:
-            with translated(_RESTORE_ERRORS, f"restoring {spec.target_id} in {spec.region}"):
-                self._ec(spec.region).create_replication_group(**request)
-        except ClientError as exc:
-            if error_code(exc) in _GROUP_EXISTS:
-                raise RestoreTargetExists(spec.target_id) from exc
-            raise
+        with translated(_RESTORE_ERRORS, f"restoring {spec.target_id} in {spec.region}"):
+            self._ec(spec.region).create_replication_group(**request)
 
     def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
         self._unsupported(PluginOperation.RESTORE_TO_TIME)

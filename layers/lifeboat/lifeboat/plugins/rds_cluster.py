@@ -67,7 +67,8 @@ _CLUSTER_ERRORS = {
     "DBClusterParameterGroupNotFound": InvalidInput,
     "DBClusterParameterGroupNotFoundFault": InvalidInput,
 }
-_ALREADY_EXISTS = frozenset({"DBClusterSnapshotAlreadyExistsFault"})
+# An id already taken is the base class's to judge (ours: success; anyone else's: a conflict).
+_CREATE_ERRORS = _CLUSTER_ERRORS | {"DBClusterSnapshotAlreadyExistsFault": RecoveryPointExists}
 _CLUSTER_EXISTS = frozenset({"DBClusterAlreadyExistsFault"})
 _INSTANCE_EXISTS = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
 _CLUSTER_SNAPSHOT_QUOTA = "ManualClusterSnapshots"
@@ -174,17 +175,12 @@ class RdsClusterPlugin(ResourcePlugin):
         )
 
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        try:
-            with translated(_CLUSTER_ERRORS, f"cluster snapshot {recovery_point_id} of {ref.arn}"):
-                self._rds(ref.region).create_db_cluster_snapshot(
-                    DBClusterSnapshotIdentifier=recovery_point_id,
-                    DBClusterIdentifier=ref.name,
-                    Tags=tag_list(tags),
-                )
-        except ClientError as exc:
-            if error_code(exc) in _ALREADY_EXISTS:
-                raise RecoveryPointExists(recovery_point_id) from exc
-            raise
+        with translated(_CREATE_ERRORS, f"cluster snapshot {recovery_point_id} of {ref.arn}"):
+            self._rds(ref.region).create_db_cluster_snapshot(
+                DBClusterSnapshotIdentifier=recovery_point_id,
+                DBClusterIdentifier=ref.name,
+                Tags=tag_list(tags),
+            )
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         with translated(_CLUSTER_ERRORS, f"cluster snapshot {recovery_point_id} in {region}"):
@@ -228,13 +224,8 @@ class RdsClusterPlugin(ResourcePlugin):
         }
         if kms_key_id:
             request["KmsKeyId"] = kms_key_id
-        try:
-            with translated(_CLUSTER_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
-                self._rds(target_region).copy_db_cluster_snapshot(**request)
-        except ClientError as exc:
-            if error_code(exc) in _ALREADY_EXISTS:
-                raise RecoveryPointExists(recovery_point_id) from exc
-            raise
+        with translated(_CREATE_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
+            self._rds(target_region).copy_db_cluster_snapshot(**request)
 
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
         with translated(_CLUSTER_ERRORS, f"deleting {recovery_point_id} in {region}"):

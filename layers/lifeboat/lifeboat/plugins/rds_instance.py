@@ -6,9 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
@@ -53,8 +51,13 @@ _RDS_ERRORS = {
     "DBParameterGroupNotFound": InvalidInput,
     "DBParameterGroupNotFoundFault": InvalidInput,
 }
-_ALREADY_EXISTS = frozenset({"DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"})
-_INSTANCE_EXISTS = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
+# An id already taken is the base class's to judge (ours: success; anyone else's: a conflict).
+_CREATE_ERRORS = _RDS_ERRORS | dict.fromkeys(
+    ("DBSnapshotAlreadyExists", "DBSnapshotAlreadyExistsFault"), RecoveryPointExists
+)
+_RESTORE_ERRORS = _RDS_ERRORS | dict.fromkeys(
+    ("DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"), RestoreTargetExists
+)
 # Statuses in which a restored instance will never become available without a person.
 _FAILED_STATUSES = frozenset(
     {
@@ -141,17 +144,12 @@ class RdsInstancePlugin(ResourcePlugin):
         )
 
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        try:
-            with translated(_RDS_ERRORS, f"snapshot {recovery_point_id} of {ref.arn}"):
-                self._rds(ref.region).create_db_snapshot(
-                    DBSnapshotIdentifier=recovery_point_id,
-                    DBInstanceIdentifier=ref.name,
-                    Tags=tag_list(tags),
-                )
-        except ClientError as exc:
-            if error_code(exc) in _ALREADY_EXISTS:
-                raise RecoveryPointExists(recovery_point_id) from exc
-            raise
+        with translated(_CREATE_ERRORS, f"snapshot {recovery_point_id} of {ref.arn}"):
+            self._rds(ref.region).create_db_snapshot(
+                DBSnapshotIdentifier=recovery_point_id,
+                DBInstanceIdentifier=ref.name,
+                Tags=tag_list(tags),
+            )
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         with translated(_RDS_ERRORS, f"snapshot {recovery_point_id} in {region}"):
@@ -191,13 +189,8 @@ class RdsInstancePlugin(ResourcePlugin):
         }
         if kms_key_id:
             request["KmsKeyId"] = kms_key_id
-        try:
-            with translated(_RDS_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
-                self._rds(target_region).copy_db_snapshot(**request)
-        except ClientError as exc:
-            if error_code(exc) in _ALREADY_EXISTS:
-                raise RecoveryPointExists(recovery_point_id) from exc
-            raise
+        with translated(_CREATE_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
+            self._rds(target_region).copy_db_snapshot(**request)
 
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
         with translated(_RDS_ERRORS, f"deleting {recovery_point_id} in {region}"):
@@ -247,13 +240,8 @@ class RdsInstancePlugin(ResourcePlugin):
         return request | {k: v for k, v in optional.items() if v}
 
     def _start(self, call: str, request: dict[str, Any], spec: RestoreSpec) -> None:
-        try:
-            with translated(_RDS_ERRORS, f"restoring {spec.target_id} in {spec.region}"):
-                getattr(self._rds(spec.region), call)(**request)
-        except ClientError as exc:
-            if error_code(exc) in _INSTANCE_EXISTS:
-                raise RestoreTargetExists(spec.target_id) from exc
-            raise
+        with translated(_RESTORE_ERRORS, f"restoring {spec.target_id} in {spec.region}"):
+            getattr(self._rds(spec.region), call)(**request)
 
     def _restore(self, recovery_point_id: str, spec: RestoreSpec) -> None:
         request = self._restore_request(spec) | {"DBSnapshotIdentifier": recovery_point_id}
