@@ -23,6 +23,7 @@ from typing import ClassVar, NamedTuple, NoReturn
 from pydantic import BaseModel, ConfigDict
 
 from lifeboat.aws.clients import ClientProvider
+from lifeboat.aws.errors import translated
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import (
@@ -139,6 +140,20 @@ class ResourcePlugin(ABC):
 
     def __init__(self, clients: ClientProvider) -> None:
         self.clients = clients
+        self._account_id: str | None = None
+
+    def _account(self, region: str) -> str:
+        """The account the calls run in, for names and ARNs AWS does not return (Lifeboat's
+        buckets, a volume's ARN): only a point's id and region are known when describing one.
+        One STS call (which needs no grant), unless a step learnt it from the resource's ARN."""
+        if self._account_id is None:
+            with translated({}, "identifying the account"):
+                self._account_id = str(self.clients("sts", region).get_caller_identity()["Account"])
+        return self._account_id
+
+    def _learn_account(self, ref: ResourceRef) -> None:
+        """A step that knows the resource knows the account: no STS call."""
+        self._account_id = self._account_id or ref.account_id
 
     def _unsupported(self, operation: PluginOperation) -> NoReturn:
         """Raise the declared reason: a clear error beats a half-done recovery point."""

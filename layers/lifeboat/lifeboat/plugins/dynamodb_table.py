@@ -38,7 +38,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from lifeboat.aws.clients import ClientProvider
+from lifeboat.aws.buckets import create_private_bucket
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -302,25 +302,11 @@ class DynamoDbTablePlugin(ResourcePlugin):
         PluginOperation.TAG_RESTORED: frozenset({"dynamodb:TagResource"}),
     }
 
-    def __init__(self, clients: ClientProvider) -> None:
-        super().__init__(clients)
-        self._account_id: str | None = None
-
     def _ddb(self, region: str) -> Any:
         return self.clients("dynamodb", region)
 
     def _s3(self, region: str) -> Any:
         return self.clients("s3", region)
-
-    def _account(self, region: str) -> str:
-        # Only the point's id and region are known when describing: the account names the bucket.
-        if self._account_id is None:
-            self._account_id = str(self.clients("sts", region).get_caller_identity()["Account"])
-        return self._account_id
-
-    def _learn_account(self, ref: ResourceRef) -> None:
-        """A step that knows the resource knows the account: no STS call for the bucket name."""
-        self._account_id = self._account_id or ref.account_id
 
     # --- the source -----------------------------------------------------------------------
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
@@ -450,31 +436,8 @@ class DynamoDbTablePlugin(ResourcePlugin):
         except ClientError as exc:
             if error_code(exc) != "NoSuchBucket":
                 raise
-        self._create_bucket(s3, bucket, account, region)
+        create_private_bucket(s3, bucket, account=account, region=region)
         return put()
-
-    @staticmethod
-    def _create_bucket(s3: Any, bucket: str, account: str, region: str) -> None:
-        request: dict[str, Any] = {"Bucket": bucket}
-        if region != "us-east-1":
-            request["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        try:
-            with translated({}, f"creating bucket {bucket}"):
-                s3.create_bucket(**request)
-        except ClientError as exc:
-            if error_code(exc) != "BucketAlreadyOwnedByYou":
-                raise
-        with translated({}, f"blocking public access to {bucket}"):
-            s3.put_public_access_block(
-                Bucket=bucket,
-                ExpectedBucketOwner=account,
-                PublicAccessBlockConfiguration={
-                    "BlockPublicAcls": True,
-                    "IgnorePublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "RestrictPublicBuckets": True,
-                },
-            )
 
     def _backup_named(self, region: str, table: str, point: str, since: datetime) -> str | None:
         """The on-demand backup of ``table`` named ``point``: one listing of that table since
@@ -706,7 +669,7 @@ class DynamoDbTablePlugin(ResourcePlugin):
             if error_code(exc) not in _NO_OBJECT:
                 raise
             if error_code(exc) == "NoSuchBucket":
-                self._create_bucket(s3, bucket, account, region)
+                create_private_bucket(s3, bucket, account=account, region=region)
             return False
         return True
 

@@ -22,7 +22,6 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -122,19 +121,8 @@ class EbsVolumePlugin(ResourcePlugin):
         ),
     }
 
-    def __init__(self, clients: ClientProvider) -> None:
-        super().__init__(clients)
-        self._account_id: str | None = None
-
     def _ec2(self, region: str) -> Any:
         return self.clients("ec2", region)
-
-    def _account(self, region: str) -> str:
-        """The account the calls run in: volumes carry no ARN (STS needs no grant)."""
-        if self._account_id is None:
-            with translated({}, "identifying the account"):
-                self._account_id = str(self.clients("sts", region).get_caller_identity()["Account"])
-        return self._account_id
 
     def _volume_arn(self, region: str, volume_id: str) -> str:
         return f"arn:{_partition(region)}:ec2:{region}:{self._account(region)}:volume/{volume_id}"

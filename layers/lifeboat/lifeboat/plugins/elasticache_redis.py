@@ -43,6 +43,7 @@ from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
+from lifeboat.aws.buckets import create_private_bucket
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.aws.tags import tag_dict, tag_list
@@ -295,23 +296,14 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
 
     def __init__(self, clients: ClientProvider) -> None:
         super().__init__(clients)
-        self._account_id: str | None = None
+        # Lifeboat's buckets a listing of this step found: they need no set-up call.
+        self._listed_buckets: set[str] = set()
 
     def _ec(self, region: str) -> Any:
         return self.clients("elasticache", region)
 
     def _s3(self, region: str) -> Any:
         return self.clients("s3", region)
-
-    def _account(self, region: str) -> str:
-        # Only a point's id and region are known when describing: the account names the bucket.
-        if self._account_id is None:
-            self._account_id = str(self.clients("sts", region).get_caller_identity()["Account"])
-        return self._account_id
-
-    def _learn_account(self, ref: ResourceRef) -> None:
-        """A step that knows the resource knows the account: no STS call for the bucket name."""
-        self._account_id = self._account_id or ref.account_id
 
     def _bucket(self, region: str) -> str:
         return bucket_name(self._account(region), region)
@@ -697,46 +689,27 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
         )
         try:
             with translated({}, f"listing s3://{bucket}/{prefix}"):
-                return [o for page in pages for o in page.get("Contents", [])]
+                listed = [o for page in pages for o in page.get("Contents", [])]
         except ClientError as exc:
             if error_code(exc) in _NO_BUCKET:
                 return []
             raise
+        self._listed_buckets.add(bucket)
+        return listed
 
     def _ensure_bucket(self, region: str) -> None:
-        """Create Lifeboat's bucket of ``region`` if missing: private, ACLs on for ElastiCache.
+        """Create Lifeboat's bucket of ``region`` unless this step's listing found it: private,
+        ACLs on for ElastiCache (each caller lists the bucket first, so no extra call to ask).
 
         AWS requires an export's bucket to grant ElastiCache's canonical user READ (list objects),
         WRITE and READ_ACP; a seed's files grant it READ and READ_ACP (set per file on copy).
         """
         s3, bucket, account = self._s3(region), self._bucket(region), self._account(region)
-        try:
-            with translated({}, f"bucket {bucket}"):
-                s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        if bucket in self._listed_buckets:
             return
-        except ClientError as exc:
-            # 403: the name belongs to another account; never write there (seen as itself).
-            if error_code(exc) not in _NO_BUCKET:
-                raise
-        request: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerPreferred"}
-        if region != "us-east-1":
-            request["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        create_private_bucket(s3, bucket, account=account, region=region, acls=True)
         owned = {"Bucket": bucket, "ExpectedBucketOwner": account}
-        with translated({}, f"creating bucket {bucket}"):
-            try:
-                s3.create_bucket(**request)
-            except ClientError as exc:
-                if error_code(exc) != "BucketAlreadyOwnedByYou":
-                    raise
-            s3.put_public_access_block(
-                PublicAccessBlockConfiguration={
-                    "BlockPublicAcls": True,
-                    "IgnorePublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "RestrictPublicBuckets": True,
-                },
-                **owned,
-            )
+        with translated({}, f"granting ElastiCache access to {bucket}"):
             owner = s3.get_bucket_acl(**owned)["Owner"]
             elasticache = {"Type": "CanonicalUser", "ID": ELASTICACHE_CANONICAL_ID}
             s3.put_bucket_acl(
