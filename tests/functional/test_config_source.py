@@ -28,6 +28,14 @@ class FakeClock:
 
 
 @pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A clock we control, read by config_source's cache instead of the real one."""
+    clock = FakeClock()
+    monkeypatch.setattr(config_source, "time", clock)
+    return clock
+
+
+@pytest.fixture
 def clients(moto_clients: Clients, monkeypatch: pytest.MonkeyPatch) -> Clients:
     monkeypatch.setenv(CONFIG_PARAMETER_ENV, PARAMETER)
     monkeypatch.delenv(CONFIG_FILE_ENV, raising=False)
@@ -81,12 +89,8 @@ def test_no_location_configured_is_a_config_error(clients: Clients, monkeypatch:
         ConfigSource(clients, "us-east-1")()
 
 
-def test_a_warm_lambda_keeps_the_config_until_the_cache_expires(
-    clients: Clients, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_warm_lambda_keeps_the_config_until_the_cache_expires(clients: Clients, clock: FakeClock) -> None:
     # GIVEN a loaded config, and a clock we control
-    clock = FakeClock()
-    monkeypatch.setattr(config_source, "time", clock)
     _put(clients, DEV_ONLY)
     source = ConfigSource(clients, "us-east-1")
     assert list(source().policies) == ["dev"]
@@ -100,12 +104,8 @@ def test_a_warm_lambda_keeps_the_config_until_the_cache_expires(
     assert sorted(source().policies) == ["dev", "staging"]
 
 
-def test_a_broken_update_is_not_cached_over_the_good_config(
-    clients: Clients, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_broken_update_is_not_cached_over_the_good_config(clients: Clients, clock: FakeClock) -> None:
     # GIVEN a good config that has expired from the cache, then a broken edit of the parameter
-    clock = FakeClock()
-    monkeypatch.setattr(config_source, "time", clock)
     _put(clients, DEV_ONLY)
     source = ConfigSource(clients, "us-east-1")
     source()

@@ -9,15 +9,12 @@ would accept it), ignores ``ClientToken`` and ``ExpectedBucketOwner``, and repor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import recovery_point_id
-from lifeboat.domain.policy import Tier
-from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags
+from lifeboat.domain.restore import Purpose, RestoreSpec
 from lifeboat.errors import (
     InvalidInput,
     PolicyViolation,
@@ -29,14 +26,20 @@ from lifeboat.errors import (
 from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin, PointRecord, bucket_name, record_key
 
-from .plugin_aws import DR, SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
-
-ACCOUNT_ID = "123456789012"
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    yield from emulated_account(monkeypatch)
+from .plugin_aws import (
+    ACCOUNT_ID,
+    ALL_PUBLIC_ACCESS_BLOCKED,
+    DR,
+    SOURCE,
+    Account,
+    bucket_exists,
+    new_key,
+    new_point,
+    point_for,
+    public_access_block,
+    restore_spec,
+    tags_for,
+)
 
 
 def _table(
@@ -70,10 +73,7 @@ def _table(
 
 
 def _backup(acct: Account, ref: ResourceRef) -> tuple[DynamoDbTablePlugin, str]:
-    plugin = DynamoDbTablePlugin(acct.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
-    plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
-    return plugin, point
+    return new_point(DynamoDbTablePlugin, acct, ref)
 
 
 def _backups_named(acct: Account, table: str, point: str) -> list[dict[str, Any]]:
@@ -91,14 +91,15 @@ def _items(acct: Account, region: str, table: str) -> list[dict[str, Any]]:
 
 
 def _spec(ref: ResourceRef, target: str, region: str, operation: str, *, drill: bool = False) -> RestoreSpec:
-    tags = restore_tags(
-        {"team": "orders"},
+    purpose = Purpose.DRILL if drill else Purpose.RESTORE
+    return restore_spec(
+        target,
+        operation,
+        source_tags={"team": "orders"},
+        purpose=purpose,
+        region=region,
         resource_arn=ref.arn,
-        restored_from="lb-point",
-        operation_id=operation,
-        purpose=Purpose.DRILL if drill else Purpose.RESTORE,
     )
-    return RestoreSpec(target_id=target, region=region, deletion_protection=not drill, tags=tags)
 
 
 # --- discovery and the source -------------------------------------------------------------------
@@ -133,7 +134,7 @@ def test_backup_is_created_once_and_validates_with_its_item_count(account: Accou
     its validation records 3 items."""
     ref = _table(account)
     plugin = DynamoDbTablePlugin(account.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
 
     first = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
     again = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
@@ -157,7 +158,7 @@ def test_a_create_interrupted_after_its_backup_started_finds_that_backup(account
     before recording the backup's ARN WHEN the step is retried THEN the retry adopts that backup:
     still exactly one backup, and the record names it."""
     ref = _table(account)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
 
     class StopsBeforeRecordingTheBackup(DynamoDbTablePlugin):
         def _write(self, region: str, record: PointRecord, tags: dict[str, str]) -> None:
@@ -182,7 +183,7 @@ def test_a_foreign_object_at_the_record_key_is_a_conflict(account: Account) -> N
     """GIVEN an object someone else put where Lifeboat records this point (no Lifeboat tags)
     WHEN the snapshot step runs THEN it refuses to adopt it and starts no backup."""
     ref = _table(account)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
     s3 = account.clients("s3", SOURCE)
     s3.create_bucket(Bucket=bucket_name(ACCOUNT_ID, SOURCE))
     s3.put_object(Bucket=bucket_name(ACCOUNT_ID, SOURCE), Key=record_key(point), Body=b"{}")
@@ -234,13 +235,12 @@ def test_the_first_copy_to_a_region_creates_its_bucket_with_public_access_blocke
     the bucket was created with every kind of public access blocked and holds the copy's record."""
     ref = _table(account)
     plugin, point = _backup(account, ref)
-    s3 = account.clients("s3", DR)
-    assert bucket_name(ACCOUNT_ID, DR) not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert not bucket_exists(account.clients, DR, bucket_name(ACCOUNT_ID, DR))
 
     plugin.copy_recovery_point(ref, point, DR, account.dr_key)
 
-    blocked = s3.get_public_access_block(Bucket=bucket_name(ACCOUNT_ID, DR))["PublicAccessBlockConfiguration"]
-    assert set(blocked.values()) == {True} and len(blocked) == 4
+    blocked = public_access_block(account.clients, DR, bucket_name(ACCOUNT_ID, DR))
+    assert blocked == ALL_PUBLIC_ACCESS_BLOCKED
     assert record_key(point) in _objects(account, DR, f"{point}/")
 
 
@@ -304,7 +304,7 @@ def test_a_copy_under_another_key_fails_validation(account: Account) -> None:
     ref = _table(account)
     plugin, point = _backup(account, ref)
     plugin.copy_recovery_point(ref, point, DR, account.dr_key)
-    other = account.clients("kms", DR).create_key()["KeyMetadata"]["Arn"]
+    other = new_key(account.clients, DR)
 
     _, checks = plugin.validate(
         DR, point, plugin.describe_source(ref), expected_kms_key_id=other, expected_tags={}

@@ -3,16 +3,13 @@ into a new named volume, and drill teardown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.network import RestoreNetwork
-from lifeboat.domain.policy import Tier
 from lifeboat.domain.recovery import RECOVERY_POINT_TAG
-from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags, restored_checks
+from lifeboat.domain.restore import Purpose, RestoreSpec, restored_checks
 from lifeboat.errors import (
     RecoveryPointConflict,
     RecoveryPointNotFound,
@@ -24,12 +21,19 @@ from lifeboat.errors import (
 from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
 
-from .plugin_aws import DR, SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    yield from emulated_account(monkeypatch)
+from .plugin_aws import (
+    ACCOUNT_ID,
+    DR,
+    SCHEDULED_AT,
+    SOURCE,
+    Account,
+    aws_tags,
+    new_point,
+    point_for,
+    restore_spec,
+    tags_for,
+    tags_of,
+)
 
 
 def _volume(
@@ -50,20 +54,20 @@ def _volume(
     if tags:
         request["TagSpecifications"] = [{"ResourceType": "volume", "Tags": tags}]
     volume_id = acct.clients("ec2", SOURCE).create_volume(**request)["VolumeId"]
-    return ResourceRef.parse(f"arn:aws:ec2:{SOURCE}:123456789012:volume/{volume_id}")
+    return ResourceRef.parse(f"arn:aws:ec2:{SOURCE}:{ACCOUNT_ID}:volume/{volume_id}")
 
 
-def _ours(acct: Account, region: str, point: str) -> list[dict[str, object]]:
-    return acct.clients("ec2", region).describe_snapshots(
-        OwnerIds=["self"], Filters=[{"Name": f"tag:{RECOVERY_POINT_TAG}", "Values": [point]}]
-    )["Snapshots"]
+def _ours(acct: Account, region: str, point: str) -> list[dict[str, Any]]:
+    """The snapshots in ``region`` tagged as the recovery point ``point``."""
+    return list(
+        acct.clients("ec2", region).describe_snapshots(
+            OwnerIds=["self"], Filters=[{"Name": f"tag:{RECOVERY_POINT_TAG}", "Values": [point]}]
+        )["Snapshots"]
+    )
 
 
 def _snapshot(acct: Account, ref: ResourceRef) -> tuple[EbsVolumePlugin, str]:
-    plugin = EbsVolumePlugin(acct.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
-    plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
-    return plugin, point
+    return new_point(EbsVolumePlugin, acct, ref)
 
 
 def test_discovery_finds_tagged_volumes_with_their_arn(account: Account) -> None:
@@ -81,7 +85,7 @@ def test_snapshot_is_created_once_and_validates(account: Account) -> None:
     snapshot carries the recovery point tag, completed, encrypted with the source key, 50 GiB."""
     ref = _volume(account)
     plugin = EbsVolumePlugin(account.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
 
     first = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
     again = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
@@ -163,12 +167,10 @@ def test_a_foreign_snapshot_with_our_tag_is_a_conflict(account: Account) -> None
     """GIVEN a snapshot someone tagged with our recovery point id but not as managed by Lifeboat
     WHEN the snapshot step runs THEN it refuses to adopt it."""
     ref = _volume(account)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
     account.clients("ec2", SOURCE).create_snapshot(
         VolumeId=ref.name,
-        TagSpecifications=[
-            {"ResourceType": "snapshot", "Tags": [{"Key": RECOVERY_POINT_TAG, "Value": point}]}
-        ],
+        TagSpecifications=[{"ResourceType": "snapshot", "Tags": aws_tags({RECOVERY_POINT_TAG: point})}],
     )
 
     with pytest.raises(RecoveryPointConflict):
@@ -187,7 +189,7 @@ def test_delete_removes_only_that_recovery_point(account: Account) -> None:
 
 def test_a_deleted_volume_is_resource_not_found(account: Account) -> None:
     """GIVEN a volume ARN that no longer exists WHEN the preflight describes it THEN ResourceNotFound."""
-    ref = ResourceRef.parse(f"arn:aws:ec2:{SOURCE}:123456789012:volume/vol-0123456789abcdef0")
+    ref = ResourceRef.parse(f"arn:aws:ec2:{SOURCE}:{ACCOUNT_ID}:volume/vol-0123456789abcdef0")
 
     with pytest.raises(ResourceNotFound):
         EbsVolumePlugin(account.clients).describe_source(ref)
@@ -204,30 +206,25 @@ def _spec(
     source_tags: dict[str, str] | None = None,
     network: RestoreNetwork | None = None,
 ) -> RestoreSpec:
-    tags = restore_tags(
-        {"team": "build"} if source_tags is None else source_tags,
-        resource_arn=ref.arn,
-        restored_from="lb-point",
-        operation_id=operation,
+    return restore_spec(
+        target,
+        operation,
+        source_tags={"team": "build"} if source_tags is None else source_tags,
         purpose=purpose,
-    )
-    return RestoreSpec(
-        target_id=target,
         region=region,
-        deletion_protection=purpose is Purpose.RESTORE,
-        network=network or RestoreNetwork(),
-        tags=tags,
+        resource_arn=ref.arn,
+        network=network,
     )
 
 
 def _named(acct: Account, region: str, name: str) -> list[dict[str, Any]]:
-    return acct.clients("ec2", region).describe_volumes(Filters=[{"Name": "tag:Name", "Values": [name]}])[
-        "Volumes"
-    ]
+    """The volumes in ``region`` whose Name tag is ``name``."""
+    volumes = acct.clients("ec2", region).describe_volumes(Filters=[{"Name": "tag:Name", "Values": [name]}])
+    return list(volumes["Volumes"])
 
 
 def _tags(volume: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in volume.get("Tags", [])}
+    return tags_of(volume.get("Tags"))
 
 
 def test_a_restore_of_the_dr_copy_creates_a_named_volume_under_the_dr_key(account: Account) -> None:
@@ -252,7 +249,7 @@ def test_a_restore_of_the_dr_copy_creates_a_named_volume_under_the_dr_key(accoun
     # or deletion protection)
     facts = plugin.describe_restored(DR, "build-cache-dr")
     assert facts.ready and facts.endpoint is None
-    assert facts.arn == f"arn:aws:ec2:{DR}:123456789012:volume/{volume['VolumeId']}"
+    assert facts.arn == f"arn:aws:ec2:{DR}:{ACCOUNT_ID}:volume/{volume['VolumeId']}"
     checks = restored_checks(
         facts,
         encrypted=True,

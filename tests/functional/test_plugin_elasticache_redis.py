@@ -12,15 +12,12 @@ snapshots are ``available`` at once; local mode ends a group's deletion at once)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.network import RestoreNetwork
-from lifeboat.domain.policy import Tier
-from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags
+from lifeboat.domain.restore import Purpose, RestoreSpec
 from lifeboat.errors import (
     RecoveryPointConflict,
     RecoveryPointNotFound,
@@ -32,16 +29,23 @@ from lifeboat.errors import (
 from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.elasticache_redis import ENCRYPTION_TAG, ElastiCacheRedisPlugin
 
-from .plugin_aws import SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    yield from emulated_account(monkeypatch)
+from .plugin_aws import (
+    ACCOUNT_ID,
+    SCHEDULED_AT,
+    SOURCE,
+    Account,
+    aws_tags,
+    new_key,
+    new_point,
+    point_for,
+    restore_spec,
+    tags_for,
+    tags_of,
+)
 
 
 def _arn(name: str) -> str:
-    return f"arn:aws:elasticache:{SOURCE}:123456789012:replicationgroup:{name}"
+    return f"arn:aws:elasticache:{SOURCE}:{ACCOUNT_ID}:replicationgroup:{name}"
 
 
 def _ec(acct: Account) -> Any:
@@ -81,10 +85,7 @@ def _group(
 
 
 def _backup(acct: Account, ref: ResourceRef) -> tuple[ElastiCacheRedisPlugin, str]:
-    plugin = ElastiCacheRedisPlugin(acct.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
-    plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
-    return plugin, point
+    return new_point(ElastiCacheRedisPlugin, acct, ref)
 
 
 def _snapshots(acct: Account, group: str) -> dict[str, dict[str, Any]]:
@@ -93,21 +94,12 @@ def _snapshots(acct: Account, group: str) -> dict[str, dict[str, Any]]:
 
 
 def _tags(acct: Account, arn: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in _ec(acct).list_tags_for_resource(ResourceName=arn)["TagList"]}
+    return tags_of(_ec(acct).list_tags_for_resource(ResourceName=arn)["TagList"])
 
 
 def _spec(target: str, operation_id: str, purpose: Purpose) -> RestoreSpec:
-    return RestoreSpec(
-        target_id=target,
-        region=SOURCE,
-        deletion_protection=purpose is Purpose.RESTORE,
-        tags=restore_tags(
-            {"team": "web"},
-            resource_arn="arn",
-            restored_from="lb-x",
-            operation_id=operation_id,
-            purpose=purpose,
-        ),
+    return restore_spec(
+        target, operation_id, source_tags={"team": "web"}, purpose=purpose, restored_from="lb-x"
     )
 
 
@@ -166,7 +158,7 @@ def test_creating_again_finds_the_first_snapshot_and_makes_no_second(account: Ac
 def test_a_foreign_snapshot_with_our_name_is_a_conflict_and_is_left_alone(account: Account) -> None:
     # GIVEN somebody's snapshot with the point's name but without Lifeboat's tags
     ref = _group(account)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
     _ec(account).create_snapshot(SnapshotName=point, ReplicationGroupId="sessions-redis")
     # WHEN Lifeboat creates its recovery point THEN it refuses to adopt it
     with pytest.raises(RecoveryPointConflict, match="does not carry Lifeboat's tags"):
@@ -203,17 +195,17 @@ def test_a_snapshot_under_another_key_or_without_our_tags_fails_validation(accou
     ref = _group(account)
     plugin = ElastiCacheRedisPlugin(account.clients)
     source = plugin.describe_source(ref)
-    other_key = account.clients("kms", SOURCE).create_key(Description="other")["KeyMetadata"]["Arn"]
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    other_key = new_key(account.clients, SOURCE)
+    point = point_for(ref.arn)
     tags = tags_for(ref.arn, point)
     _ec(account).create_snapshot(
         SnapshotName=point,
         ReplicationGroupId="sessions-redis",
         KmsKeyId=other_key,
-        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        Tags=aws_tags(tags),
     )
     stripped, _ = _backup(account, _group(account, "stripped"))
-    stripped_point = recovery_point_id(_arn("stripped"), Tier.DAILY, SCHEDULED_AT)
+    stripped_point = point_for(_arn("stripped"))
     stripped_arn = _snapshots(account, "stripped")[stripped_point]["ARN"]
     _ec(account).remove_tags_from_resource(ResourceName=stripped_arn, TagKeys=["lifeboat:managed-by"])
     # WHEN they are validated

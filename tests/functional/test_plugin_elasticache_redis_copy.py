@@ -13,16 +13,13 @@ moto 5.2.5 has no ElastiCache ``CopySnapshot``, so the export is tested in two h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import recovery_point_id
-from lifeboat.domain.policy import Tier
-from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags
+from lifeboat.domain.restore import Purpose, RestoreSpec
 from lifeboat.errors import (
     RecoveryPointConflict,
     RecoveryPointNotFound,
@@ -39,17 +36,26 @@ from lifeboat.plugins.elasticache_redis import (
 )
 from moto.backends import get_backend
 
-from .plugin_aws import DR, SCHEDULED_AT, SOURCE, Account, emulated_account, tags_for
+from .plugin_aws import (
+    ACCOUNT_ID,
+    ALL_PUBLIC_ACCESS_BLOCKED,
+    DR,
+    SOURCE,
+    Account,
+    aws_tags,
+    bucket_exists,
+    new_key,
+    new_point,
+    point_for,
+    public_access_block,
+    restore_spec,
+    tags_for,
+    tags_of,
+)
 
-ACCOUNT = "123456789012"
-SOURCE_BUCKET = bucket_name(ACCOUNT, SOURCE)
-DR_BUCKET = bucket_name(ACCOUNT, DR)
+SOURCE_BUCKET = bucket_name(ACCOUNT_ID, SOURCE)
+DR_BUCKET = bucket_name(ACCOUNT_ID, DR)
 RDB = b"REDIS0011" + bytes(range(256)) * 64
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    yield from emulated_account(monkeypatch)
 
 
 def _group(acct: Account, name: str = "sessions-redis", *, encrypted: bool = True) -> ResourceRef:
@@ -68,9 +74,7 @@ def _group(acct: Account, name: str = "sessions-redis", *, encrypted: bool = Tru
 
 
 def _point(acct: Account, ref: ResourceRef) -> str:
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
-    ElastiCacheRedisPlugin(acct.clients).create_recovery_point(ref, point, tags_for(ref.arn, point))
-    return point
+    return new_point(ElastiCacheRedisPlugin, acct, ref)[1]
 
 
 def _exported_by_elasticache(acct: Account, point: str, files: dict[str, bytes] | None = None) -> None:
@@ -85,7 +89,7 @@ def _exported_by_elasticache(acct: Account, point: str, files: dict[str, bytes] 
 def _dr_object(acct: Account, point: str, n: int = 1) -> tuple[dict[str, Any], dict[str, str], bytes]:
     s3, key = acct.clients("s3", DR), f"{point}/{point}-{n:04d}.rdb"
     head = s3.head_object(Bucket=DR_BUCKET, Key=key)
-    tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=DR_BUCKET, Key=key)["TagSet"]}
+    tags = tags_of(s3.get_object_tagging(Bucket=DR_BUCKET, Key=key)["TagSet"])
     return head, tags, s3.get_object(Bucket=DR_BUCKET, Key=key)["Body"].read()
 
 
@@ -112,7 +116,7 @@ class _StubbedElastiCache:
         return self.elasticache if service == "elasticache" else self.acct.clients(service, region)
 
     def snapshot(self, point: str, status: str) -> None:
-        arn = f"arn:aws:elasticache:{SOURCE}:{ACCOUNT}:snapshot:{point}"
+        arn = f"arn:aws:elasticache:{SOURCE}:{ACCOUNT_ID}:snapshot:{point}"
         snapshot = {
             "SnapshotName": point,
             "ARN": arn,
@@ -123,12 +127,12 @@ class _StubbedElastiCache:
             "NumNodeGroups": 1,
         }
         self.stub.add_response("describe_snapshots", {"Snapshots": [snapshot]}, {"SnapshotName": point})
-        tags = [{"Key": k, "Value": v} for k, v in tags_for(ARN, point).items()]
+        tags = aws_tags(tags_for(ARN, point))
         self.stub.add_response("list_tags_for_resource", {"TagList": tags}, {"ResourceName": arn})
 
 
-ARN = f"arn:aws:elasticache:{SOURCE}:{ACCOUNT}:replicationgroup:sessions-redis"
-POINT = recovery_point_id(ARN, Tier.DAILY, SCHEDULED_AT)
+ARN = f"arn:aws:elasticache:{SOURCE}:{ACCOUNT_ID}:replicationgroup:sessions-redis"
+POINT = point_for(ARN)
 EXPORT_REQUEST = {"SourceSnapshotName": POINT, "TargetSnapshotName": POINT, "TargetBucket": SOURCE_BUCKET}
 
 
@@ -154,13 +158,9 @@ def test_the_export_asks_elasticache_to_copy_the_snapshot_into_lifeboats_bucket_
         (g["Grantee"].get("ID"), g["Permission"]) for g in s3.get_bucket_acl(Bucket=SOURCE_BUCKET)["Grants"]
     }
     assert {(ELASTICACHE_CANONICAL_ID, p) for p in ("READ", "WRITE", "READ_ACP")} <= grants
-    assert all(s3.get_public_access_block(Bucket=SOURCE_BUCKET)["PublicAccessBlockConfiguration"].values())
+    assert public_access_block(account.clients, SOURCE, SOURCE_BUCKET) == ALL_PUBLIC_ACCESS_BLOCKED
     # AND nothing reached the DR region yet
-    assert not _exists(account, DR_BUCKET)
-
-
-def _exists(acct: Account, bucket: str) -> bool:
-    return bucket in {b["Name"] for b in acct.clients("s3", DR).list_buckets()["Buckets"]}
+    assert not bucket_exists(account.clients, DR, DR_BUCKET)
 
 
 def test_while_the_snapshot_is_exporting_the_step_waits_without_a_second_export(account: Account) -> None:
@@ -229,7 +229,7 @@ def test_a_copy_lands_in_the_dr_region_under_its_key_with_the_points_tags(accoun
         (ELASTICACHE_CANONICAL_ID, "READ_ACP"),
     }
     # AND the DR bucket Lifeboat created is private and aborts abandoned uploads
-    assert all(s3.get_public_access_block(Bucket=DR_BUCKET)["PublicAccessBlockConfiguration"].values())
+    assert public_access_block(account.clients, DR, DR_BUCKET) == ALL_PUBLIC_ACCESS_BLOCKED
     [rule] = s3.get_bucket_lifecycle_configuration(Bucket=DR_BUCKET)["Rules"]
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
 
@@ -260,7 +260,7 @@ def test_a_large_file_is_copied_in_parts_and_a_crashed_attempts_upload_is_aborte
     ref = _group(account)
     point = _point(account, ref)
     big = bytes(range(256)) * (12 * 4096)
-    backend = get_backend("elasticache")[ACCOUNT][SOURCE]
+    backend = get_backend("elasticache")[ACCOUNT_ID][SOURCE]
     backend.snapshots[point].num_node_groups = 2  # a cluster-mode snapshot of 2 shards
     _exported_by_elasticache(account, point, {f"{point}-0001.rdb": big, f"{point}-0002.rdb": RDB})
     # ... and an unfinished upload of the first file, left by an attempt that crashed mid-copy
@@ -293,7 +293,7 @@ def test_a_half_done_copy_resumes_with_the_missing_file_only(account: Account) -
     # GIVEN a two-shard export of which the first file was copied before the step crashed
     ref = _group(account)
     point = _point(account, ref)
-    get_backend("elasticache")[ACCOUNT][SOURCE].snapshots[point].num_node_groups = 2
+    get_backend("elasticache")[ACCOUNT_ID][SOURCE].snapshots[point].num_node_groups = 2
     _exported_by_elasticache(account, point, {f"{point}-0001.rdb": RDB, f"{point}-0002.rdb": RDB[:100]})
     plugin = ElastiCacheRedisPlugin(account.clients)
     plugin.copy_recovery_point(ref, point, DR, account.dr_key)
@@ -347,7 +347,7 @@ def test_a_copy_under_another_key_without_our_tags_or_missing_a_shard_fails_vali
     account: Account,
 ) -> None:
     # GIVEN a copy made under another us-west-2 key
-    other_key = account.clients("kms", DR).create_key(Description="other")["KeyMetadata"]["Arn"]
+    other_key = new_key(account.clients, DR)
     ref, point, plugin = _copied(account, kms_key=other_key)
     source = plugin.describe_source(ref)
     key = f"{point}/{point}-0001.rdb"
@@ -398,25 +398,22 @@ def test_an_unencrypted_groups_copy_is_under_s3s_key_and_validates(account: Acco
     assert facts.encrypted is False and [c.name for c in checks if not c.passed] == []
 
 
-def _dr_spec(target: str, operation_id: str, purpose: Purpose) -> RestoreSpec:
-    return RestoreSpec(
-        target_id=target,
+def _dr_drill_spec(target: str, operation_id: str) -> RestoreSpec:
+    """A drill's restore in the DR region (a drill's target has no deletion protection)."""
+    return restore_spec(
+        target,
+        operation_id,
+        source_tags={"team": "web"},
+        purpose=Purpose.DRILL,
         region=DR,
-        deletion_protection=False,
-        tags=restore_tags(
-            {"team": "web"},
-            resource_arn="arn",
-            restored_from="lb-x",
-            operation_id=operation_id,
-            purpose=purpose,
-        ),
+        restored_from="lb-x",
     )
 
 
 def test_a_restore_in_the_dr_region_seeds_a_new_group_from_the_copys_files(account: Account) -> None:
     # GIVEN a copy of an encrypted group's point in the DR region
     ref, point, plugin = _copied(account)
-    spec = _dr_spec("sessions-dr", "drill:1", Purpose.DRILL)
+    spec = _dr_drill_spec("sessions-dr", "drill:1")
     # WHEN it is restored there
     outcome = plugin.start_restore(point, spec, "drill:1", ref=ref)
     # THEN a new group exists in us-west-2, seeded from the copy's S3 ARN (moto stores it; the API
@@ -424,7 +421,7 @@ def test_a_restore_in_the_dr_region_seeds_a_new_group_from_the_copys_files(accou
     [group] = account.clients("elasticache", DR).describe_replication_groups(
         ReplicationGroupId="sessions-dr"
     )["ReplicationGroups"]
-    stored = get_backend("elasticache")[ACCOUNT][DR].replication_groups["sessions-dr"]
+    stored = get_backend("elasticache")[ACCOUNT_ID][DR].replication_groups["sessions-dr"]
     assert outcome.created
     assert stored.snapshot_arns == [f"arn:aws:s3:::{DR_BUCKET}/{point}/{point}-0001.rdb"]
     assert (group["CacheNodeType"], group["AtRestEncryptionEnabled"]) == ("cache.r7g.large", True)
@@ -433,7 +430,7 @@ def test_a_restore_in_the_dr_region_seeds_a_new_group_from_the_copys_files(accou
     # AND a retried start finds its own group; another operation is refused the name
     assert not plugin.start_restore(point, spec, "drill:1", ref=ref).created
     with pytest.raises(TargetExists):
-        plugin.start_restore(point, _dr_spec("sessions-dr", "drill:2", Purpose.DRILL), "drill:2", ref=ref)
+        plugin.start_restore(point, _dr_drill_spec("sessions-dr", "drill:2"), "drill:2", ref=ref)
 
 
 def test_cleanup_deletes_the_copy_and_the_snapshot_with_its_export(account: Account) -> None:

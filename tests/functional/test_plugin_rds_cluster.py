@@ -3,14 +3,11 @@ into a new cluster with its writer, point in time, and drill teardown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import recovery_point_id
-from lifeboat.domain.policy import Tier
-from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags, restored_checks
+from lifeboat.domain.restore import Purpose, RestoreSpec, restored_checks
 from lifeboat.errors import (
     InvalidInput,
     RecoveryPointConflict,
@@ -25,18 +22,18 @@ from lifeboat.plugins.rds_cluster import DEFAULT_INSTANCE_CLASS, RdsClusterPlugi
 from moto.rds.models import rds_backends
 
 from .plugin_aws import (
+    ACCOUNT_ID,
     DR,
-    SCHEDULED_AT,
     SOURCE,
     Account,
-    emulated_account,
+    aws_tags,
+    new_key,
+    new_point,
+    point_for,
+    restore_spec,
     tags_for,
+    tags_of,
 )
-
-
-@pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
-    yield from emulated_account(monkeypatch)
 
 
 def _cluster(
@@ -48,7 +45,7 @@ def _cluster(
     protected: bool = False,
     writer_class: str | None = None,
 ) -> ResourceRef:
-    request = {
+    request: dict[str, Any] = {
         "DBClusterIdentifier": name,
         "Engine": "aurora-postgresql",
         "EngineVersion": "16.4",
@@ -73,10 +70,7 @@ def _cluster(
 
 
 def _snapshot(acct: Account, ref: ResourceRef) -> tuple[RdsClusterPlugin, str]:
-    plugin = RdsClusterPlugin(acct.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
-    plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
-    return plugin, point
+    return new_point(RdsClusterPlugin, acct, ref)
 
 
 def test_discovery_finds_tagged_clusters_only(account: Account) -> None:
@@ -94,7 +88,7 @@ def test_snapshot_is_created_once_and_validates(account: Account) -> None:
     finds the first snapshot, which is available, encrypted with the source key, same engine."""
     ref = _cluster(account, "ledger")
     plugin = RdsClusterPlugin(account.clients)
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
 
     first = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
     again = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
@@ -143,7 +137,7 @@ def test_a_copy_under_the_wrong_key_fails_validation(account: Account) -> None:
     plugin.copy_recovery_point(ref, point, DR, account.dr_key)
     for _ in range(COPY_POLLS + 1):
         plugin.describe_recovery_point(DR, point)
-    other = account.clients("kms", DR).create_key()["KeyMetadata"]["Arn"]
+    other = new_key(account.clients, DR)
 
     _, checks = plugin.validate(
         DR, point, plugin.describe_source(ref), expected_kms_key_id=other, expected_tags={}
@@ -176,7 +170,7 @@ def test_a_foreign_snapshot_with_our_id_is_a_conflict(account: Account) -> None:
     """GIVEN someone else's cluster snapshot named with our deterministic id WHEN the snapshot
     step runs THEN it refuses to adopt it."""
     ref = _cluster(account, "ledger")
-    point = recovery_point_id(ref.arn, Tier.DAILY, SCHEDULED_AT)
+    point = point_for(ref.arn)
     account.clients("rds", SOURCE).create_db_cluster_snapshot(
         DBClusterSnapshotIdentifier=point, DBClusterIdentifier="ledger"
     )
@@ -187,7 +181,7 @@ def test_a_foreign_snapshot_with_our_id_is_a_conflict(account: Account) -> None:
 
 def test_a_deleted_cluster_is_resource_not_found(account: Account) -> None:
     """GIVEN a cluster ARN that no longer exists WHEN the preflight describes it THEN ResourceNotFound."""
-    ref = ResourceRef.parse("arn:aws:rds:us-east-1:123456789012:cluster:gone")
+    ref = ResourceRef.parse(f"arn:aws:rds:{SOURCE}:{ACCOUNT_ID}:cluster:gone")
 
     with pytest.raises(ResourceNotFound):
         RdsClusterPlugin(account.clients).describe_source(ref)
@@ -212,19 +206,14 @@ def _spec(
     purpose: Purpose = Purpose.RESTORE,
     instance_class: str | None = None,
 ) -> RestoreSpec:
-    tags = restore_tags(
-        {"team": "ledger"},
-        resource_arn=ref.arn,
-        restored_from="lb-point",
-        operation_id=operation,
+    return restore_spec(
+        target,
+        operation,
+        source_tags={"team": "ledger"},
         purpose=purpose,
-    )
-    return RestoreSpec(
-        target_id=target,
         region=region,
-        deletion_protection=purpose is Purpose.RESTORE,
+        resource_arn=ref.arn,
         instance_class=instance_class,
-        tags=tags,
     )
 
 
@@ -248,7 +237,7 @@ def _instances(acct: Account, region: str) -> dict[str, dict[str, Any]]:
 
 
 def _tags(described: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in described.get("TagList", [])}
+    return tags_of(described.get("TagList"))
 
 
 def test_a_restore_of_the_dr_copy_creates_a_private_cluster_and_writer_under_the_dr_key(
@@ -336,7 +325,7 @@ def test_a_retried_restore_adds_the_writer_its_first_attempt_did_not(account: Ac
         DBClusterIdentifier="ledger-r",
         SnapshotIdentifier=point,
         Engine="aurora-postgresql",
-        Tags=[{"Key": k, "Value": v} for k, v in spec.tags.items()],
+        Tags=aws_tags(spec.tags),
     )
     assert not plugin.describe_restored(SOURCE, "ledger-r").ready  # no instance: unreachable
     # WHEN the step is retried THEN it adds the writer to that cluster and reports it not created
@@ -368,7 +357,7 @@ def test_ready_only_when_the_cluster_and_its_instances_are_available(account: Ac
     ref = _cluster(account, "ledger")
     plugin, point = _snapshot(account, ref)
     plugin.start_restore(point, _spec(ref, "ledger-r", "restore:1"), "restore:1", ref=ref)
-    writer = rds_backends["123456789012"][SOURCE].databases["ledger-r-1"]
+    writer = rds_backends[ACCOUNT_ID][SOURCE].databases["ledger-r-1"]
     # GIVEN its writer still being created (moto makes instances available at once; AWS takes minutes)
     writer.status = "creating"
     facts = plugin.describe_restored(SOURCE, "ledger-r")

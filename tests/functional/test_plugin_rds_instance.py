@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from lifeboat.aws.clients import Clients
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import recovery_point_id
-from lifeboat.domain.policy import Tier
-from lifeboat.domain.recovery import recovery_point_tags
-from lifeboat.domain.restore import Purpose, RestoreSpec, restore_tags
+from lifeboat.domain.restore import Purpose, RestoreSpec
 from lifeboat.errors import (
     KmsKeyNotUsable,
     RecoveryPointConflict,
@@ -27,8 +23,10 @@ from lifeboat.local.moto_patches import patched_moto
 from lifeboat.plugins.base import TeardownState
 from lifeboat.plugins.rds_instance import RdsInstancePlugin
 
-SOURCE, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
-AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+from .plugin_aws import ACCOUNT_ID, SOURCE, aws_tags, new_key, point_for, restore_spec, tags_for, tags_of
+from .plugin_aws import DR as WEST
+
+EU = "eu-west-1"
 
 
 @dataclass
@@ -41,8 +39,7 @@ class Account:
     def dr_key(self, region: str) -> str:
         """The region's DR key, created on first use (each key costs a client and a call)."""
         if region not in self._dr_keys:
-            kms = self.clients("kms", region)
-            self._dr_keys[region] = kms.create_key(Description=f"DR copies in {region}")["KeyMetadata"]["Arn"]
+            self._dr_keys[region] = new_key(self.clients, region, f"DR copies in {region}")
         return self._dr_keys[region]
 
     def rds(self, region: str = SOURCE) -> Any:
@@ -57,15 +54,12 @@ class Account:
 @pytest.fixture
 def account(moto_clients: Clients) -> Iterator[Account]:
     """An empty emulated account with a customer key for sources (DR keys are made on demand)."""
-    clients = moto_clients
-    source_key = clients("kms", SOURCE).create_key(Description="app data")["KeyMetadata"]["Arn"]
-    yield Account(clients, RdsInstancePlugin(clients), source_key)
+    yield Account(moto_clients, RdsInstancePlugin(moto_clients), new_key(moto_clients, SOURCE, "app data"))
 
 
 def _instance(
     acct: Account, name: str, *, encrypted: bool = True, tags: dict[str, str] | None = None
 ) -> ResourceRef:
-    tags = {"lifeboat:policy": "prod"} if tags is None else tags
     request: dict[str, Any] = {
         "DBInstanceIdentifier": name,
         "DBInstanceClass": "db.t4g.medium",
@@ -74,9 +68,7 @@ def _instance(
         "AllocatedStorage": 100,
         "MasterUsername": "lifeboat",
         "MasterUserPassword": "not-a-real-password-1",
-        "Tags": [
-            {"Key": k, "Value": v} for k, v in ({"lifeboat:policy": "prod"} if tags is None else tags).items()
-        ],
+        "Tags": aws_tags({"lifeboat:policy": "prod"} if tags is None else tags),
     }
     if encrypted:
         request |= {"StorageEncrypted": True, "KmsKeyId": acct.source_key}
@@ -85,15 +77,13 @@ def _instance(
 
 
 def _point(ref: ResourceRef) -> tuple[str, dict[str, str]]:
-    point = recovery_point_id(ref.arn, Tier.DAILY, AT)
-    tags = recovery_point_tags(
-        resource_arn=ref.arn, recovery_point_id=point, tier="daily", policy="prod", scheduled_at=AT
-    )
-    return point, tags
+    """The daily point of ``ref`` and its tags (not created)."""
+    point = point_for(ref.arn)
+    return point, tags_for(ref.arn, point)
 
 
 def _tags(snapshot: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in snapshot.get("TagList", [])}
+    return tags_of(snapshot.get("TagList"))
 
 
 def test_discovery_finds_only_instances_tagged_with_a_policy(account: Account) -> None:
@@ -125,7 +115,7 @@ def test_describe_source_reports_the_facts_a_snapshot_must_match(account: Accoun
 
 def test_describe_source_of_a_deleted_instance_is_resource_not_found(account: Account) -> None:
     # GIVEN an ARN whose instance does not exist
-    ref = ResourceRef.parse("arn:aws:rds:us-east-1:123456789012:db:gone-db")
+    ref = ResourceRef.parse(f"arn:aws:rds:{SOURCE}:{ACCOUNT_ID}:db:gone-db")
     # WHEN the preflight describes it THEN ResourceNotFound names it
     with pytest.raises(ResourceNotFound, match="gone-db"):
         account.plugin.describe_source(ref)
@@ -270,17 +260,13 @@ def test_a_full_snapshot_quota_is_snapshot_quota_exceeded(
 
 # --- restores -------------------------------------------------------------------------------
 def _spec(target: str, operation_id: str, purpose: Purpose, region: str = SOURCE) -> RestoreSpec:
-    return RestoreSpec(
-        target_id=target,
+    return restore_spec(
+        target,
+        operation_id,
+        source_tags={"team": "payments"},
+        purpose=purpose,
         region=region,
-        deletion_protection=purpose is Purpose.RESTORE,
-        tags=restore_tags(
-            {"team": "payments"},
-            resource_arn="arn",
-            restored_from="lb-x",
-            operation_id=operation_id,
-            purpose=purpose,
-        ),
+        restored_from="lb-x",
     )
 
 
@@ -290,13 +276,15 @@ def test_a_restore_creates_a_private_tagged_new_instance_from_the_copy(account: 
     point, tags = _point(ref)
     account.plugin.create_recovery_point(ref, point, tags)
     account.plugin.copy_recovery_point(ref, point, WEST, account.dr_key(WEST))
-    # WHEN it is restored into us-west-2
+    # WHEN it is restored into us-west-2 (local mode applies the explicit PubliclyAccessible=False
+    # that moto would drop, leaving the instance's accessibility unreported)
     spec = _spec("orders-db-restored", "restore:1", Purpose.RESTORE, WEST)
-    outcome = account.plugin.start_restore(point, spec, "restore:1", ref=ref)
+    with patched_moto(time_scale=1.0):
+        outcome = account.plugin.start_restore(point, spec, "restore:1", ref=ref)
     # THEN a new instance exists there, private, protected, under the DR key, with the tags
     facts = account.plugin.describe_restored(WEST, "orders-db-restored")
     assert outcome.created and facts.ready
-    assert (facts.publicly_accessible, facts.deletion_protection) != (True, False)
+    assert (facts.publicly_accessible, facts.deletion_protection) == (False, True)
     assert (facts.encrypted, facts.kms_key_id) == (True, account.dr_key(WEST))
     assert facts.tags["team"] == "payments" and facts.tags["lifeboat:restore-operation"] == "restore:1"
 
