@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lifeboat.aws.tags import tag_dict
 from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
 from lifeboat.domain.operations import Operation
 from lifeboat.domain.policy import Tier
@@ -66,8 +67,9 @@ def snapshot_counts(cloud: LocalCloud) -> dict[str, int]:
     return {region: len(manual_snapshots(cloud, region)) for region in (SOURCE, *DR_REGIONS)}
 
 
-def tags(snapshot: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in snapshot.get("TagList", [])}
+def tags(described: dict[str, Any]) -> dict[str, str]:
+    """The tags of a described snapshot or instance, as a dict."""
+    return tag_dict(described.get("TagList"))
 
 
 def run(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:

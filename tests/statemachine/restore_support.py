@@ -16,7 +16,7 @@ from lifeboat.local.dataplane import LocalDataPlane
 from lifeboat.local.fleet import DemoFleet, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
-from .backup_support import FAST, SOURCE, demo_instances, point_of, run
+from .backup_support import FAST, SOURCE, demo_instances, point_of, run, tags
 
 DAY1 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -66,10 +66,6 @@ class World:
 
     def start(self, machine: str, payload: dict[str, Any]) -> dict[str, Any]:
         return run(self.cloud, self.cloud.start_execution(machine, payload))
-
-
-def tags(instance: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in instance.get("TagList", [])}
 
 
 def error_message(described: dict[str, Any]) -> str:
@@ -138,4 +134,4 @@ def unloadable(dump: str) -> str:
     return "\n".join([*lines[: start + 10], "this is not a row"])
 
 
-__all__ = ["SOURCE"]
+__all__ = ["SOURCE", "tags"]

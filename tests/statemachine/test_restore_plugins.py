@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from lifeboat.aws.tags import tag_dict
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.local.fleet import DemoCluster, DemoFleet, DemoVolume, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
@@ -35,7 +36,7 @@ def backed_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalC
 
 
 def _tags(described: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in described.get("TagList") or described.get("Tags") or []}
+    return tag_dict(described.get("TagList") or described.get("Tags"))
 
 
 def test_an_aurora_cluster_restores_into_its_dr_region_as_a_new_cluster_with_a_writer(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
-from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Tier
 from lifeboat.domain.retention import Decision
@@ -31,18 +31,11 @@ class CleanupRequest(CamelModel):
     max_deletions: int | None = Field(
         default=None, ge=0, le=MAX_DELETIONS_CEILING, description="Lower the deployment's cap."
     )
-    resources: list[str] | None = Field(
+    resources: list[ResourceArn] | None = Field(
         default=None, description="Only these ARNs (also the way to clean up a deleted resource)."
     )
     scheduled_at: datetime | None = None
     trigger: str = "manual"
-
-    @field_validator("resources")
-    @classmethod
-    def _valid_arns(cls, arns: list[str] | None) -> list[str] | None:
-        for arn in arns or []:
-            ResourceRef.parse(arn)
-        return arns
 
 
 class CleanupPlanRequest(CamelModel):
@@ -61,16 +54,10 @@ class PlannedDeletion(CamelModel):
 class DeletionBatch(CamelModel):
     """The deletions of one resource (one Map item of the workflow)."""
 
-    resource_arn: str
+    resource_arn: ResourceArn
     policy: str
     run_id: str
     deletions: list[PlannedDeletion]
-
-    @field_validator("resource_arn")
-    @classmethod
-    def _valid_arn(cls, arn: str) -> str:
-        ResourceRef.parse(arn)
-        return arn
 
 
 class ResourcePlan(CamelModel):

@@ -201,19 +201,10 @@ def _table(plan: Plan, outcomes: list[ResourceOutcome]) -> Table:
 
 
 def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: str | None) -> None:
-    import boto3
-
-    from lifeboat.aws.clients import Clients
+    from lifeboat.deployed import DeployedStack
     from lifeboat.state.store import StateStore
 
-    clients = Clients(boto3.Session(region_name=region))
-    region_name = region or boto3.Session().region_name or "us-east-1"
-    outputs = {
-        o["OutputKey"]: o["OutputValue"]
-        for o in clients("cloudformation", region_name).describe_stacks(StackName=stack)["Stacks"][0][
-            "Outputs"
-        ]
-    }
+    deployed = DeployedStack.find(stack, region)
     payload: dict[str, Any] = {
         "tier": tier.value,
         "trigger": "manual",
@@ -221,15 +212,15 @@ def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: s
     }
     if resources:
         payload["resources"] = resources
-    sfn = clients("stepfunctions", region_name)
+    sfn = deployed.client("stepfunctions")
     execution = sfn.start_execution(
-        stateMachineArn=outputs["BackupStateMachineArn"], input=json.dumps(payload)
+        stateMachineArn=deployed.outputs["BackupStateMachineArn"], input=json.dumps(payload)
     )["executionArn"]
     console.print(f"Started {execution}")
     started = time.monotonic()
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(10)
-    store = StateStore(outputs["StateTableName"], clients("dynamodb", region_name))
+    store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
     raise typer.Exit(_finish(dict(described), store, time.monotonic() - started))
 
 

@@ -65,33 +65,27 @@ def local_plan(deps: Any, request: CleanupRequest) -> FleetPlan:
 
 
 def _cleanup_deployed(request: CleanupRequest, stack: str, region: str | None, console: Console) -> int:
-    import boto3
-
-    from lifeboat.aws.clients import Clients
     from lifeboat.config_source import CONFIG_PARAMETER_ENV, ConfigSource
+    from lifeboat.deployed import DeployedStack
     from lifeboat.service.deps import Deps
     from lifeboat.state.store import StateStore
 
-    region_name = region or boto3.Session().region_name or "us-east-1"
-    clients = Clients(boto3.Session(region_name=region_name))
-    described = clients("cloudformation", region_name).describe_stacks(StackName=stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+    deployed = DeployedStack.find(stack, region)
     if request.dry_run:
         # Read-only: the operator's credentials read the state table and the config directly.
-        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
-        os.environ[CONFIG_PARAMETER_ENV] = parameters.get("ConfigParameterName", "/lifeboat/config")
+        os.environ[CONFIG_PARAMETER_ENV] = deployed.parameters.get("ConfigParameterName", "/lifeboat/config")
         deps = Deps(
-            region=region_name,
-            clients=clients,
-            store=StateStore(outputs["StateTableName"], clients("dynamodb", region_name)),
-            config=ConfigSource(clients, region_name),
+            region=deployed.region,
+            clients=deployed.clients,
+            store=StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb")),
+            config=ConfigSource(deployed.clients, deployed.region),
         )
         print_plan(local_plan(deps, request), console)
         return 0
-    sfn = clients("stepfunctions", region_name)
+    sfn = deployed.client("stepfunctions")
     payload = request.model_dump(mode="json", by_alias=True, exclude_none=True)
     execution = sfn.start_execution(
-        stateMachineArn=outputs["CleanupStateMachineArn"], input=json.dumps(payload)
+        stateMachineArn=deployed.outputs["CleanupStateMachineArn"], input=json.dumps(payload)
     )["executionArn"]
     console.print(f"Started {execution}")
     while (run := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":

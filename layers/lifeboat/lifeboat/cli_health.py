@@ -80,16 +80,12 @@ def _local(resources: list[str] | None) -> HealthReport:
 
 def _deployed(resources: list[str] | None, stack: str, region: str | None) -> HealthReport:
     """Invoke the stack's RPO monitor (the same code as its schedule runs) and read its report."""
-    import boto3
+    from lifeboat.deployed import DeployedStack
 
-    session = boto3.Session(region_name=region)
-    outputs = {
-        o["OutputKey"]: o["OutputValue"]
-        for o in session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
-    }
+    deployed = DeployedStack.find(stack, region)
     payload = {"resourceArns": resources} if resources else {}
-    answer = session.client("lambda").invoke(
-        FunctionName=outputs["RpoMonitorFunctionName"], Payload=json.dumps(payload).encode()
+    answer = deployed.client("lambda").invoke(
+        FunctionName=deployed.outputs["RpoMonitorFunctionName"], Payload=json.dumps(payload).encode()
     )
     body = json.loads(answer["Payload"].read())
     if answer.get("FunctionError"):

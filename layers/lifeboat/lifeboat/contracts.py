@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field, field_validator
 
-from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.ids import normalise_time
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.operations import OperationStatus
@@ -34,14 +34,8 @@ class PlanRequest(CamelModel):
 
 
 class PlannedResource(CamelModel):
-    arn: str
+    arn: ResourceArn
     policy: str
-
-    @field_validator("arn")
-    @classmethod
-    def _valid_arn(cls, arn: str) -> str:
-        ResourceRef.parse(arn)
-        return arn
 
 
 class SkippedResource(CamelModel):

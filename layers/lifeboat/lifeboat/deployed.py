@@ -14,6 +14,7 @@ class DeployedStack:
     region: str
     clients: Clients
     outputs: dict[str, str]
+    parameters: dict[str, str]
 
     @classmethod
     def find(cls, name: str, region: str | None) -> DeployedStack:
@@ -23,7 +24,8 @@ class DeployedStack:
         clients = Clients(boto3.Session(region_name=region_name))
         described = clients("cloudformation", region_name).describe_stacks(StackName=name)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-        return cls(name=name, region=region_name, clients=clients, outputs=outputs)
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
+        return cls(name=name, region=region_name, clients=clients, outputs=outputs, parameters=parameters)
 
     def client(self, service: str) -> Any:
         return self.clients(service, self.region)

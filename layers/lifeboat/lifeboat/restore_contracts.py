@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from lifeboat.contracts import Notification, StepError
-from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.operations import OperationStatus
@@ -31,7 +31,7 @@ class RestoreRequest(CamelModel):
     Neither means "the newest valid recovery point in the target region".
     """
 
-    resource_arn: str
+    resource_arn: ResourceArn
     recovery_point_id: str | None = None
     point_in_time: datetime | None = None
     target_region: str | None = Field(default=None, pattern=REGION_PATTERN)
@@ -40,12 +40,6 @@ class RestoreRequest(CamelModel):
     instance_class: str | None = None
     run_data_checks: bool = True
     requested_by: str | None = None
-
-    @field_validator("resource_arn")
-    @classmethod
-    def _arn(cls, arn: str) -> str:
-        ResourceRef.parse(arn)
-        return arn
 
     @field_validator("target_identifier")
     @classmethod
@@ -200,15 +194,8 @@ class DrillRunRequest(CamelModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    resources: list[str] | None = None
+    resources: list[ResourceArn] | None = None
     trigger: str = "manual"
-
-    @field_validator("resources")
-    @classmethod
-    def _arns(cls, arns: list[str] | None) -> list[str] | None:
-        for arn in arns or []:
-            ResourceRef.parse(arn)
-        return arns
 
 
 class DrillPlanInput(CamelModel):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 _ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):"
@@ -45,3 +46,13 @@ class ResourceRef(BaseModel):
 
     def __str__(self) -> str:
         return self.arn
+
+
+def checked_arn(arn: str) -> str:
+    """``arn`` unchanged once it parses: payloads carry ARNs as strings but refuse malformed ones."""
+    ResourceRef.parse(arn)
+    return arn
+
+
+# A payload field holding an ARN string, refused when it is malformed.
+ResourceArn = Annotated[str, AfterValidator(checked_arn)]

@@ -11,7 +11,7 @@ from itertools import pairwise
 
 from pydantic import Field, field_validator
 
-from lifeboat.domain.models import CamelModel as CamelModel  # noqa: PLC0414 - re-export for health modules
+from lifeboat.domain.models import CamelModel
 from lifeboat.domain.network import RestoreNetwork
 
 

@@ -39,17 +39,7 @@ NOTIFY = "NotifyFunction"
 
 def schedule_event(cloud: LocalCloud, at: datetime) -> dict[str, Any]:
     """The event the monitor's 15-minute schedule rule delivers."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT_ID,
-        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": cloud.region,
-        "resources": [f"arn:aws:events:{cloud.region}:{ACCOUNT_ID}:rule/lifeboat-rpo-monitor"],
-        "detail": {},
-    }
+    return cloud.scheduled_event("lifeboat-rpo-monitor", at, str(uuid.uuid4()))
 
 
 def run_monitor(cloud: LocalCloud, at: datetime | None = None) -> HealthReport:

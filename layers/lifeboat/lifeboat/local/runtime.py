@@ -273,22 +273,27 @@ class LocalCloud:
             payload["resources"] = resources
         return self.start_execution("BackupStateMachine", payload)
 
+    def scheduled_event(self, rule_name: str, at: datetime, event_id: str) -> dict[str, Any]:
+        """The event EventBridge delivers when the schedule rule ``rule_name`` fires at ``at``."""
+        return {
+            "version": "0",
+            "id": event_id,
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_name}"],
+            "detail": {},
+        }
+
     def deliver_schedule(self, rule_logical_id: str, at: datetime) -> str:
         """Do what EventBridge does when a schedule rule fires (moto never fires them)."""
         rule = self.template.schedule_rules()[rule_logical_id]
         target = rule["Targets"][0]
-        event_time = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {
-            "version": "0",
-            "id": f"local-{rule_logical_id}-{event_time}",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": ACCOUNT_ID,
-            "time": event_time,
-            "region": self.region,
-            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_logical_id}"],
-            "detail": {},
-        }
+        event = self.scheduled_event(
+            rule_logical_id, at, f"local-{rule_logical_id}-{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        )
         payload = _apply_input_transformer(target["InputTransformer"], event)
         machine = target["Arn"]["Ref"] if isinstance(target["Arn"], dict) else target["Arn"]
         return self.start_execution(machine, payload)

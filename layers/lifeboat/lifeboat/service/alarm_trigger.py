@@ -25,7 +25,8 @@ from lifeboat.aws.errors import error_code, translated
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import ResourceHealth
 from lifeboat.domain.ids import normalise_time, recovery_point_id
-from lifeboat.domain.policy import CamelModel, Tier
+from lifeboat.domain.models import CamelModel
+from lifeboat.domain.policy import Tier
 from lifeboat.errors import ConfigError, InvalidInput
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps

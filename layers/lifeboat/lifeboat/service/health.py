@@ -28,7 +28,8 @@ from lifeboat.domain.health import (
     assess_replica,
     drill_lookback_days,
 )
-from lifeboat.domain.policy import CamelModel, Policy
+from lifeboat.domain.models import CamelModel
+from lifeboat.domain.policy import Policy
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources_and_replicas

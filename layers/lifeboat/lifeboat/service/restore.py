@@ -64,15 +64,10 @@ from lifeboat.service.deps import Deps
 EVIDENCE_DAYS = 400
 
 
-def _source_profile(operations: list[Operation], recovery_point_id: str | None) -> DatabaseProfile | None:
-    backup = next(
-        (
-            o
-            for o in operations
-            if o.type is OperationType.BACKUP and o.recovery_point_id == recovery_point_id
-        ),
-        None,
-    )
+def _source_profile(deps: Deps, recovery_point_id: str | None) -> DatabaseProfile | None:
+    """The source's profile taken when the point was backed up: one read of its backup operation,
+    not the resource's whole history (a copy holds its source point's data, under the same id)."""
+    backup = deps.store.get(backup_operation_id(recovery_point_id)) if recovery_point_id else None
     recorded = backup.details.get("sourceProfile") if backup else None
     return DatabaseProfile.model_validate(recorded) if recorded else None
 
@@ -122,12 +117,11 @@ def _plan_restore(restore: RestoreRequest, request: PlanInput, deps: Deps) -> Re
     # Deletion protection on a prod restore: a restored production database is production.
     prod = policy is not None and policy.environment is Environment.PROD
     expected = expected.model_copy(update={"deletion_protection": prod})
-    network = source_network if region == ref.region else _dr_network(policy, region)
     spec = RestoreSpec(
         target_id=target_id,
         region=region,
         deletion_protection=prod,
-        network=(restore.network or RestoreNetwork()).over(network),
+        network=_network(restore.network, source_network, policy, ref, region),
         instance_class=restore.instance_class,
         tags=restore_tags(
             source_tags,
@@ -219,10 +213,21 @@ def _recovery_point(
     return chosen, expected
 
 
-def _dr_network(policy: Policy | None, region: str) -> RestoreNetwork:
-    """A DR region's restore network from the policy: the source's names mean nothing there."""
-    target = policy.target(region) if policy else None
-    return target.restore_network if target and target.restore_network else RestoreNetwork()
+def _network(
+    requested: RestoreNetwork | None,
+    source: RestoreNetwork,
+    policy: Policy | None,
+    ref: ResourceRef,
+    region: str,
+) -> RestoreNetwork:
+    """The requested settings over the region's defaults: the source's own in its region, the
+    policy's restore network in a DR region (the source's names mean nothing there)."""
+    if region == ref.region:
+        defaults = source
+    else:
+        target = policy.target(region) if policy else None
+        defaults = target.restore_network if target and target.restore_network else RestoreNetwork()
+    return (requested or RestoreNetwork()).over(defaults)
 
 
 def _plan_drill(item: DrillItem, request: PlanInput, deps: Deps) -> RestorePlan:
@@ -241,14 +246,12 @@ def _plan_drill(item: DrillItem, request: PlanInput, deps: Deps) -> RestorePlan:
     source_network, source_tags = _source_settings(plugin, ref)
     # A drill's temporary instance must never be discovered as a protected resource.
     source_tags.pop(config.tag_key, None)
-    settings = policy.drill
-    network = source_network if region == ref.region else _dr_network(policy, region)
     spec = RestoreSpec(
         target_id=target_id,
         region=region,
         deletion_protection=False,
-        network=(settings.network or RestoreNetwork()).over(network),
-        instance_class=settings.instance_class,
+        network=_network(policy.drill.network, source_network, policy, ref, region),
+        instance_class=policy.drill.instance_class,
         tags=restore_tags(
             source_tags,
             resource_arn=ref.arn,
@@ -324,22 +327,24 @@ def start(step: RestoreStep, deps: Deps) -> StartResult:
     outcome = plugin_for(ref, deps.clients).start_restore(
         plan.recovery_point_id, plan.spec, plan.operation_id, ref=ref, point_in_time=plan.point_in_time
     )
+    # The start time goes in the status write, once: a retried start keeps the first one.
+    started = current is not None and current.details.get("restoreStartedAt")
     deps.store.transition(
         plan.operation_id,
         OperationStatus.RUNNING,
         detail=f"restore into {plan.spec.target_id} {'started' if outcome.created else 'already started'}",
+        details=None if started else {"restoreStartedAt": deps.now().isoformat()},
     )
-    stamp(deps, plan.operation_id, "restoreStartedAt")
     metrics.add_metric(name="RestoresStarted", unit=MetricUnit.Count, value=int(outcome.created))
     return StartResult(target_id=plan.spec.target_id, region=plan.region, created=outcome.created)
 
 
-def stamp(deps: Deps, operation_id: str, name: str, *, once: bool = True) -> datetime:
-    """Record when a step happened (the first time, unless ``once`` is False)."""
+def stamp(deps: Deps, operation_id: str, name: str) -> datetime:
+    """Record when a step happened, the first time only: a retried step keeps the first time."""
     operation = deps.store.get(operation_id)
     if operation is None:
         raise OperationNotFound(f"operation {operation_id} does not exist")
-    if once and operation.details.get(name):
+    if operation.details.get(name):
         return datetime.fromisoformat(str(operation.details[name]))
     now = deps.now()
     deps.store.record_details(operation_id, {name: now.isoformat()})
@@ -393,15 +398,16 @@ def check(step: RestoreStep, deps: Deps) -> CheckResult:
         + (f"; failed: {', '.join(failed)}" if failed else ""),
         data_age_seconds=data_age,
     )
+    # checkedAt in the same write: a re-run check moves it, as it replaces the results.
     deps.store.record_details(
         plan.operation_id,
         {
             "checks": [c.model_dump(mode="json", by_alias=True) for c in checks],
             "failedChecks": failed,
             "dataAgeSeconds": data_age,
+            "checkedAt": deps.now().isoformat(),
         },
     )
-    stamp(deps, plan.operation_id, "checkedAt", once=False)
     metrics.add_metric(name="RestoreChecksFailed", unit=MetricUnit.Count, value=len(failed))
     return result
 
@@ -413,7 +419,7 @@ def _data_checks(plan: RestorePlan, facts: RestoredFacts, deps: Deps) -> tuple[l
     config = deps.config().data_checks[plan.resource_arn]
     if facts.endpoint is None or facts.port is None:
         return [Check(name="connect", expected="an endpoint", actual="none reported", passed=False)], None
-    source = _source_profile(deps.store.history_of(plan.resource_arn), plan.recovery_point_id)
+    source = _source_profile(deps, plan.recovery_point_id)
     with connect(facts.endpoint, facts.port, config, credentials(deps.clients, config)) as conn:
         restored = profile(conn, config, checksum_bounds(config, source))
     # A point-in-time restore has no backup-time profile: only the canary can be compared.
@@ -466,11 +472,7 @@ def record(request: RecordRequest, deps: Deps) -> RecordResult:
     verdict = "Succeeded" if status is OperationStatus.SUCCEEDED else "Failed"
     metrics.add_metric(name=f"{kind}{verdict}", unit=MetricUnit.Count, value=1)
     if "rtoSeconds" in timings:
-        metrics.add_metric(
-            name=f"{plan.purpose.value.capitalize()}RtoSeconds",
-            unit=MetricUnit.Seconds,
-            value=timings["rtoSeconds"],
-        )
+        metrics.add_metric(name=f"{kind}RtoSeconds", unit=MetricUnit.Seconds, value=timings["rtoSeconds"])
     result = RecordResult(
         operation_id=plan.operation_id,
         resource_arn=plan.resource_arn,

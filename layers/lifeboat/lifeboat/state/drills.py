@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lifeboat.aws.errors import translated
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
-from lifeboat.state.store import BY_TYPE_STATUS_INDEX, StateStore, from_item
+from lifeboat.state.store import BY_TYPE_STATUS_INDEX, StateStore
 
 
 @dataclass
@@ -67,11 +66,4 @@ def _newest_first(store: StateStore, status: OperationStatus, since: str) -> Ite
         "ExpressionAttributeValues": values,
         "ScanIndexForward": False,
     }
-    while True:
-        with translated({}, f"querying {status.value} drills"):
-            page = store.client.query(**request)
-        for item in page["Items"]:
-            yield from_item(item)
-        if "LastEvaluatedKey" not in page:
-            return
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return store.query_pages(request, f"querying {status.value} drills")

@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.errors import translated
 from lifeboat.domain.health import HealthStatus, ResourceHealth
 from lifeboat.state.store import BY_TYPE_STATUS_INDEX, StateStore, from_item, to_item
 
@@ -65,20 +63,14 @@ def save_health(store: StateStore, health: ResourceHealth) -> None:
 
 def breached(store: StateStore) -> list[ResourceHealth]:
     """Every resource whose latest health snapshot is a breach (one paginated index query)."""
-    found: list[ResourceHealth] = []
     request: dict[str, Any] = {
         "TableName": store.table_name,
         "IndexName": BY_TYPE_STATUS_INDEX,
         "KeyConditionExpression": "typeStatus = :v",
         "ExpressionAttributeValues": {":v": {"S": f"{HEALTH_TYPE}#{HealthStatus.BREACH.value}"}},
     }
-    while True:
-        with translated({}, "querying breached resources"):
-            page = store.client.query(**request)
-        found += [ResourceHealth.model_validate(from_item(item)["health"]) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = store.query_pages(request, "querying breached resources")
+    return [ResourceHealth.model_validate(item["health"]) for item in items]
 
 
 def claim(store: StateStore, key: str, *, now: datetime, window: timedelta, record: dict[str, Any]) -> bool:
@@ -95,19 +87,12 @@ def claim(store: StateStore, key: str, *, now: datetime, window: timedelta, reco
         "expiresAt": int((now + timedelta(days=TRIGGER_RETAIN_DAYS)).timestamp()),
         **record,
     }
-    try:
-        with translated({}, f"claiming {key}"):
-            store.client.put_item(
-                TableName=store.table_name,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(operationId) OR claimedUntil < :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-            )
-    except ClientError as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        return False
-    return True
+    return store.put_new(
+        item,
+        f"claiming {key}",
+        condition="attribute_not_exists(operationId) OR claimedUntil < :now",
+        values={":now": int(now.timestamp())},
+    )
 
 
 def read(store: StateStore, key: str) -> dict[str, Any] | None:
@@ -129,15 +114,4 @@ def record_incident(store: StateStore, key: str, *, now: datetime, record: dict[
         "expiresAt": int((now + timedelta(days=INCIDENT_RETAIN_DAYS)).timestamp()),
         **record,
     }
-    try:
-        with translated({}, f"recording incident {key}"):
-            store.client.put_item(
-                TableName=store.table_name,
-                Item=to_item(item),
-                ConditionExpression="attribute_not_exists(operationId)",
-            )
-    except ClientError as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        return False
-    return True
+    return store.put_new(item, f"recording incident {key}")

@@ -8,6 +8,7 @@ therefore never lose each other's update, and no status ever moves backwards.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -97,21 +98,38 @@ class StateStore:
         )
         item = operation.model_dump(mode="json", by_alias=True)
         item["typeStatus"] = operation.type_status
+        if self.put_new(item, f"creating operation {operation_id}"):
+            return operation, True
+        existing = self.get(operation_id)
+        if existing is None:
+            raise OperationNotFound(f"operation {operation_id} vanished while opening it") from None
+        return existing, False
+
+    def put_new(
+        self,
+        item: dict[str, Any],
+        what: str,
+        *,
+        condition: str = "attribute_not_exists(operationId)",
+        values: dict[str, Any] | None = None,
+    ) -> bool:
+        """Write ``item`` in one conditional put; False when the condition failed (another writer
+        got there first), so of N concurrent writers of one key exactly one sees True."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": to_item(item),
+            "ConditionExpression": condition,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = to_item(values)
         try:
-            with translated({}, f"creating operation {operation_id}"):
-                self.client.put_item(
-                    TableName=self.table_name,
-                    Item=to_item(item),
-                    ConditionExpression="attribute_not_exists(operationId)",
-                )
+            with translated({}, what):
+                self.client.put_item(**request)
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-            existing = self.get(operation_id)
-            if existing is None:
-                raise OperationNotFound(f"operation {operation_id} vanished while opening it") from None
-            return existing, False
-        return operation, True
+            return False
+        return True
 
     def transition(
         self,
@@ -230,13 +248,19 @@ class StateStore:
             "ExpressionAttributeValues": {":v": {"S": resource_arn}},
             "ScanIndexForward": False,
         }
-        items: list[dict[str, Any]] = []
+        return list(self.query_pages(request, f"querying {BY_RESOURCE_INDEX} for {resource_arn}"))
+
+    def query_pages(self, request: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
+        """The items of a ``Query`` request, page after page, read only as far as the caller
+        iterates (a caller that stops early reads no further page)."""
+        request = dict(request)
         while True:
-            with translated({}, f"querying {BY_RESOURCE_INDEX} for {resource_arn}"):
+            with translated({}, what):
                 page = self.client.query(**request)
-            items += [from_item(item) for item in page["Items"]]
+            for item in page["Items"]:
+                yield from_item(item)
             if "LastEvaluatedKey" not in page:
-                return items
+                return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def by_type_status(
