@@ -44,7 +44,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
-from lifeboat.local.fleet import (
+from lifeboat.demo.fleet import (
     DemoCluster,
     DemoInstance,
     DemoTable,

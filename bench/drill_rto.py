@@ -18,7 +18,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from lifeboat.local.fleet import DEMO_INSTANCES, seed_demo_fleet
+from lifeboat.demo.fleet import DEMO_INSTANCES, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 STEPS = ("planSeconds", "restoreSeconds", "checkSeconds", "rtoSeconds", "teardownSeconds")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifeboat.cleanup_contracts import DeletionBatch
+from lifeboat.contracts.cleanup import DeletionBatch
 from lifeboat.handler import lambda_handler, parse
 from lifeboat.service import cleanup
 from lifeboat.service.deps import deps_from_env

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifeboat.contracts import StepRequest
+from lifeboat.contracts.backup import StepRequest
 from lifeboat.handler import lambda_handler, parse
 from lifeboat.service import backup
 from lifeboat.service.deps import deps_from_env

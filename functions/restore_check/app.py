@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lifeboat.contracts.restore import RestoreStep
 from lifeboat.handler import lambda_handler, parse
-from lifeboat.restore_contracts import RestoreStep
 from lifeboat.service import restore
 from lifeboat.service.deps import deps_from_env
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lifeboat.contracts.restore import AbortRequest, RestoreStep
 from lifeboat.handler import lambda_handler, parse
-from lifeboat.restore_contracts import AbortRequest, RestoreStep
 from lifeboat.service import drill
 from lifeboat.service.deps import deps_from_env
 

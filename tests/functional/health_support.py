@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lifeboat.demo.fleet import DemoInstance, create_instance, create_keys, demo_config
 from lifeboat.domain.config import parse_config
 from lifeboat.domain.health import ResourceHealth, assess
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
-from lifeboat.local.fleet import DemoInstance, create_instance, create_keys, demo_config
 from lifeboat.local.runtime import ACCOUNT_ID, CONFIG_PARAMETER, LocalCloud
 from lifeboat.state.health import save_health
 from lifeboat.state.store import to_item

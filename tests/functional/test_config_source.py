@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifeboat import config_source
+from lifeboat.aws import config_source
 from lifeboat.aws.clients import Clients
-from lifeboat.config_source import CONFIG_FILE_ENV, CONFIG_PARAMETER_ENV, ConfigSource
+from lifeboat.aws.config_source import CONFIG_FILE_ENV, CONFIG_PARAMETER_ENV, ConfigSource
 from lifeboat.errors import ConfigError, PolicyViolation
 
 PARAMETER = "/lifeboat/test/config"

@@ -13,8 +13,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from lifeboat.demo.fleet import DEMO_INSTANCES, DemoFleet, seed_demo_fleet
 from lifeboat.errors import KmsKeyNotUsable, PolicyViolation, SnapshotQuotaExceeded
-from lifeboat.local.fleet import DEMO_INSTANCES, DemoFleet, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 EventLoader = Callable[..., dict[str, Any]]

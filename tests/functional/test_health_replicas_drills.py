@@ -14,9 +14,9 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from freezegun import freeze_time
 from lifeboat.aws.replica_lag import newest_replica_lags
+from lifeboat.demo.fleet import create_replica
+from lifeboat.demo.rpo_breach import alarm_event, put_replica_lag
 from lifeboat.domain.operations import OperationStatus
-from lifeboat.local.fleet import create_replica
-from lifeboat.local.health_demo import alarm_event, put_replica_lag
 from lifeboat.local.runtime import ACCOUNT_ID, CONFIG_PARAMETER, LocalCloud
 from lifeboat.state.health import health_item_id
 from lifeboat.state.store import from_item

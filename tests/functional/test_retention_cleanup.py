@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from lifeboat.aws.clients import default_clients
-from lifeboat.cleanup_contracts import CleanupRequest
-from lifeboat.cli_cleanup import local_plan
+from lifeboat.cli.cleanup import local_plan
+from lifeboat.contracts.cleanup import CleanupRequest
+from lifeboat.demo.fleet import DemoInstance, create_instance, create_keys
+from lifeboat.demo.retention_history import seed_history
 from lifeboat.domain.operations import OperationStatus, OperationType
 from lifeboat.domain.policy import Tier
 from lifeboat.domain.retention import Action, Rule
-from lifeboat.local.fleet import DemoInstance, create_instance, create_keys
-from lifeboat.local.retention_history import seed_history
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.service.deps import deps_from_env
 

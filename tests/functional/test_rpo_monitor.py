@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from lifeboat.local.fleet import DemoInstance, create_instance
+from lifeboat.demo.fleet import DemoInstance, create_instance
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.state.health import breached
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from lifeboat.aws.tags import tag_dict
+from lifeboat.demo.fleet import DEMO_INSTANCES, DemoFleet, DemoInstance, seed_demo_fleet
 from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
 from lifeboat.domain.operations import Operation
 from lifeboat.domain.policy import Tier
-from lifeboat.local.fleet import DEMO_INSTANCES, DemoFleet, DemoInstance, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 SOURCE = "us-east-1"

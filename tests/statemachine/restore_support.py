@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lifeboat.demo.fleet import DemoFleet, seed_demo_fleet
 from lifeboat.domain.operations import Operation
 from lifeboat.local.dataplane import LocalDataPlane
-from lifeboat.local.fleet import DemoFleet, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 from .backup_support import FAST, SOURCE, demo_instances, point_of, run, tags

@@ -10,7 +10,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from lifeboat.local.fleet import DemoFleet
+from lifeboat.demo.fleet import DemoFleet
 from lifeboat.local.runtime import LocalCloud
 
 from .backup_support import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lifeboat.local.fleet import DemoFleet
+from lifeboat.demo.fleet import DemoFleet
 from lifeboat.local.runtime import LocalCloud
 
 from .backup_support import (

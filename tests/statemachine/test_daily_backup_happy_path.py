@@ -8,11 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.config import parse_config
-from lifeboat.domain.recovery import RecoveryPointFacts
-from lifeboat.errors import RecoveryPointNotFound
-from lifeboat.local.fleet import (
+from lifeboat.demo.fleet import (
     DEMO_CACHES,
     DEMO_CLUSTERS,
     DEMO_INSTANCES,
@@ -21,6 +17,10 @@ from lifeboat.local.fleet import (
     DemoFleet,
     seed_demo_fleet,
 )
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.config import parse_config
+from lifeboat.domain.recovery import RecoveryPointFacts
+from lifeboat.errors import RecoveryPointNotFound
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.plugins import plugin_for
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from lifeboat.domain.operations import OperationStatus
-from lifeboat.drill_control import stop_drills
+from lifeboat.service.drill_control import stop_drills
 
 from .backup_support import run
 from .restore_support import (

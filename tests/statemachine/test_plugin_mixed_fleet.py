@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lifeboat.demo.fleet import DemoCache, DemoCluster, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
 from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.operations import OperationType
 from lifeboat.domain.policy import Tier
-from lifeboat.local.fleet import DemoCache, DemoCluster, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
 from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
 from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from lifeboat.demo.fleet import DemoCache, DemoFleet, seed_demo_fleet
 from lifeboat.domain.operations import OperationStatus
-from lifeboat.local.fleet import DemoCache, DemoFleet, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 from .backup_support import FAST, SCHEDULED_AT, point_of, run

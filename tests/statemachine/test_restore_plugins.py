@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from lifeboat.aws.tags import tag_dict
+from lifeboat.demo.fleet import DemoCluster, DemoFleet, DemoVolume, seed_demo_fleet
 from lifeboat.domain.operations import OperationStatus
-from lifeboat.local.fleet import DemoCluster, DemoFleet, DemoVolume, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 from .backup_support import FAST, point_of, run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from functional.health_support import ORDERS_ARN, cloud
-from lifeboat.local.health_demo import TableStream, alarm_event, run_monitor
+from lifeboat.demo.rpo_breach import TableStream, alarm_event, run_monitor
 from lifeboat.local.runtime import LocalCloud
 
 __all__ = ["cloud"]

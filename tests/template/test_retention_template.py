@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifeboat.cleanup_contracts import CleanupPlanRequest, CleanupRequest, DeletionBatch
+from lifeboat.contracts.cleanup import CleanupPlanRequest, CleanupRequest, DeletionBatch
 from lifeboat.handler import parse
 from lifeboat.local.runtime import _apply_input_transformer
 from lifeboat.local.template import load_template

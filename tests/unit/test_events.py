@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifeboat.contracts import OutcomeRequest, PlanRequest, ResourceTask, StepError, StepRequest
+from lifeboat.contracts.backup import OutcomeRequest, PlanRequest, ResourceTask, StepError, StepRequest
 from lifeboat.domain.ids import backup_operation_id, recovery_point_id, run_id
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.domain.policy import Tier

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lifeboat.contracts import OutcomeRequest, PlanRequest, ResourceTask, StepRequest
+from lifeboat.contracts.backup import OutcomeRequest, PlanRequest, ResourceTask, StepRequest
 from lifeboat.errors import InvalidInput
 from lifeboat.handler import parse
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
-from lifeboat import cli_health
 from lifeboat.cli import app
+from lifeboat.cli import health as cli_health
+from lifeboat.cli.health import health_table
 from lifeboat.domain.health import (
     DrillDetails,
     DrillHealth,
@@ -24,7 +25,6 @@ from lifeboat.domain.health import (
 )
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.policy import Policy
-from lifeboat.local.health_demo import health_table
 from rich.console import Console
 from typer.testing import CliRunner
 

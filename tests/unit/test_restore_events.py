@@ -7,13 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifeboat.contracts import StepError, StepRequest
-from lifeboat.domain.operations import OperationStatus
-from lifeboat.domain.restore import PURPOSE_TAG, RESTORE_OPERATION_TAG, Purpose, is_drill_resource
-from lifeboat.handler import parse
-from lifeboat.local.runtime import _apply_input_transformer
-from lifeboat.local.template import load_template
-from lifeboat.restore_contracts import (
+from lifeboat.contracts.backup import StepError, StepRequest
+from lifeboat.contracts.restore import (
     AbortRequest,
     DrillPlanInput,
     DrillRunRequest,
@@ -23,6 +18,11 @@ from lifeboat.restore_contracts import (
     RestoreRequest,
     RestoreStep,
 )
+from lifeboat.domain.operations import OperationStatus
+from lifeboat.domain.restore import PURPOSE_TAG, RESTORE_OPERATION_TAG, Purpose, is_drill_resource
+from lifeboat.handler import parse
+from lifeboat.local.runtime import _apply_input_transformer
+from lifeboat.local.template import load_template
 from pydantic import BaseModel
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from lifeboat.aws.kms import resolve_usable_key
-from lifeboat.contracts import (
+from lifeboat.contracts.backup import (
     Notification,
     OutcomeRequest,
     OutcomeResult,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from lifeboat.cleanup_contracts import (
+from lifeboat.contracts.cleanup import (
     MAX_DELETIONS_CEILING,
     BatchResult,
     CleanupPlan,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from lifeboat.aws.clients import ClientProvider, default_clients
-from lifeboat.config_source import ConfigSource
+from lifeboat.aws.config_source import ConfigSource
 from lifeboat.domain.config import PolicyConfig
 from lifeboat.errors import ConfigError
 from lifeboat.state.store import StateStore

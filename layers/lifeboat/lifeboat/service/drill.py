@@ -8,14 +8,7 @@ touches only a resource tagged as the drill's own (ResourcePlugin.teardown refus
 
 from __future__ import annotations
 
-from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.ids import normalise_time
-from lifeboat.domain.operations import OperationStatus
-from lifeboat.errors import OperationNotFound, ResourceNotFound, ResourceNotReady
-from lifeboat.observability import MetricUnit, logger, metrics
-from lifeboat.plugins import plugin_for
-from lifeboat.plugins.base import TeardownState
-from lifeboat.restore_contracts import (
+from lifeboat.contracts.restore import (
     AbortRequest,
     DrillItem,
     DrillPlanInput,
@@ -25,6 +18,13 @@ from lifeboat.restore_contracts import (
     SkippedDrill,
     TeardownResult,
 )
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.ids import normalise_time
+from lifeboat.domain.operations import OperationStatus
+from lifeboat.errors import OperationNotFound, ResourceNotFound, ResourceNotReady
+from lifeboat.observability import MetricUnit, logger, metrics
+from lifeboat.plugins import plugin_for
+from lifeboat.plugins.base import TeardownState
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
 from lifeboat.service.restore import stamp

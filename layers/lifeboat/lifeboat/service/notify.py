@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lifeboat.aws.errors import translated
-from lifeboat.contracts import Notification
+from lifeboat.contracts.backup import Notification
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import HealthStatus, ResourceHealth, format_minutes
 from lifeboat.errors import ConfigError, InvalidInput

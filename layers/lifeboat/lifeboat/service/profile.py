@@ -7,7 +7,7 @@ point report the missing baseline as a failed check.
 
 from __future__ import annotations
 
-from lifeboat.contracts import ProfileResult, StepRequest
+from lifeboat.contracts.backup import ProfileResult, StepRequest
 from lifeboat.domain.datachecks import checksum_bounds
 from lifeboat.errors import ConfigError, DatabaseUnreachable
 from lifeboat.observability import MetricUnit, logger, metrics

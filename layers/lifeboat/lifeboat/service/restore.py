@@ -11,7 +11,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from lifeboat.contracts import Notification
+from lifeboat.contracts.backup import Notification
+from lifeboat.contracts.restore import (
+    AvailableResult,
+    CheckResult,
+    DrillItem,
+    ExpectedRestore,
+    PlanInput,
+    RecordRequest,
+    RecordResult,
+    RestoreMode,
+    RestorePlan,
+    RestoreRequest,
+    RestoreStep,
+    StartResult,
+)
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import PolicyConfig
 from lifeboat.domain.datachecks import DatabaseProfile, checksum_bounds, compare, data_age_seconds
@@ -44,20 +58,6 @@ from lifeboat.handler import parse
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import ResourcePlugin
-from lifeboat.restore_contracts import (
-    AvailableResult,
-    CheckResult,
-    DrillItem,
-    ExpectedRestore,
-    PlanInput,
-    RecordRequest,
-    RecordResult,
-    RestoreMode,
-    RestorePlan,
-    RestoreRequest,
-    RestoreStep,
-    StartResult,
-)
 from lifeboat.service.deps import Deps
 
 # Restore and drill records are compliance evidence ("restore-tested within the window").

@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lifeboat.cleanup_contracts import CleanupPlanRequest, CleanupRequest, FleetPlan
+from lifeboat.cli.console import console
+from lifeboat.contracts.cleanup import CleanupPlanRequest, CleanupRequest, FleetPlan
 from lifeboat.domain.retention import Action, Decision, Rule
 
 _STYLE = {Action.KEEP: "green", Action.DELETE: "red", Action.DEFER: "yellow"}
@@ -28,8 +29,6 @@ def cleanup(
     region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
 ) -> None:
     """Delete expired recovery points within the guards, or print the plan (--dry-run)."""
-    from lifeboat.cli import console
-
     request = CleanupRequest(dry_run=dry_run, max_deletions=max_deletions, resources=resource)
     raise typer.Exit(
         _cleanup_local(request, console) if local else _cleanup_deployed(request, stack, region, console)
@@ -37,7 +36,7 @@ def cleanup(
 
 
 def _cleanup_local(request: CleanupRequest, console: Console) -> int:
-    from lifeboat.local.fleet import seed_demo_fleet
+    from lifeboat.demo.fleet import seed_demo_fleet
     from lifeboat.local.runtime import LocalCloud
 
     with LocalCloud() as cloud:
@@ -65,8 +64,8 @@ def local_plan(deps: Any, request: CleanupRequest) -> FleetPlan:
 
 
 def _cleanup_deployed(request: CleanupRequest, stack: str, region: str | None, console: Console) -> int:
-    from lifeboat.config_source import CONFIG_PARAMETER_ENV, ConfigSource
-    from lifeboat.deployed import DeployedStack
+    from lifeboat.aws.config_source import CONFIG_PARAMETER_ENV, ConfigSource
+    from lifeboat.cli.deployed import DeployedStack
     from lifeboat.service.deps import Deps
     from lifeboat.state.store import StateStore
 

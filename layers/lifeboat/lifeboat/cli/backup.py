@@ -1,4 +1,4 @@
-"""The ``lifeboat`` command line: runs workflows locally (moto) or on a deployed stack."""
+"""``lifeboat backup run`` and ``lifeboat demo``: a backup run followed live, locally or on a stack."""
 
 from __future__ import annotations
 
@@ -8,32 +8,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lifeboat.cli_cleanup import cleanup
-from lifeboat.cli_health import health
-from lifeboat.cli_restore import drill_app, restore
-from lifeboat.contracts import Plan
+from lifeboat.cli.console import console
+from lifeboat.cli.outcomes import CopyOutcome, ResourceOutcome, run_outcomes
+from lifeboat.contracts.backup import Plan
 from lifeboat.domain.policy import Tier
-from lifeboat.report import CopyOutcome, ResourceOutcome, run_outcomes
 
-app = typer.Typer(
-    help="Lifeboat: validated backups, cross-region copies and restores for AWS.", no_args_is_help=True
-)
 backup_app = typer.Typer(help="Backup runs.", no_args_is_help=True)
-app.add_typer(backup_app, name="backup")
-app.command("cleanup")(cleanup)
-app.command("health")(health)
-app.command("restore")(restore)
-app.add_typer(drill_app, name="drill")
-console = Console()
-if not console.is_terminal:  # CI logs and pipes: wide enough for the run table
-    console = Console(width=180)
 
 
-@app.command()
 def demo(
     time_scale: Annotated[float, typer.Option(help="Factor applied to Wait/Retry intervals.")] = 0.001,
 ) -> None:
@@ -57,7 +42,7 @@ def backup_run(
 
 
 def _run_local(tier: Tier, *, resources: list[str] | None, time_scale: float, demo: bool) -> None:
-    from lifeboat.local.fleet import seed_demo_fleet
+    from lifeboat.demo.fleet import seed_demo_fleet
     from lifeboat.local.runtime import LocalCloud
 
     started = time.monotonic()
@@ -77,7 +62,8 @@ def _run_local(tier: Tier, *, resources: list[str] | None, time_scale: float, de
         described = cloud.wait(execution)
         code = _finish(described, cloud.store(), time.monotonic() - started)
         if demo:
-            from lifeboat.local.demo_acts import ACTS, DemoContext
+            from lifeboat.demo.acts import ACTS
+            from lifeboat.demo.context import DemoContext
 
             context = DemoContext(cloud=cloud, fleet=fleet, console=console)
             for act in ACTS:
@@ -201,7 +187,7 @@ def _table(plan: Plan, outcomes: list[ResourceOutcome]) -> Table:
 
 
 def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: str | None) -> None:
-    from lifeboat.deployed import DeployedStack
+    from lifeboat.cli.deployed import DeployedStack
     from lifeboat.state.store import StateStore
 
     deployed = DeployedStack.find(stack, region)
@@ -222,7 +208,3 @@ def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: s
         time.sleep(10)
     store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
     raise typer.Exit(_finish(dict(described), store, time.monotonic() - started))
-
-
-if __name__ == "__main__":
-    app()

@@ -9,16 +9,13 @@ would have run). The dry run must change nothing: the act checks the snapshot co
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from lifeboat.aws.clients import default_clients
-from lifeboat.cleanup_contracts import CleanupRequest
-from lifeboat.cli_cleanup import local_plan, print_plan
-from lifeboat.local.retention_history import scheduled_runs, seed_history
+from lifeboat.cli.cleanup import local_plan, print_plan
+from lifeboat.contracts.cleanup import CleanupRequest
+from lifeboat.demo.context import DemoContext
+from lifeboat.demo.retention_history import scheduled_runs, seed_history
 from lifeboat.service.deps import deps_from_env
-
-if TYPE_CHECKING:  # demo_acts imports this module to register the act
-    from lifeboat.local.demo_acts import DemoContext
 
 HISTORY_DAYS = 35
 HISTORY_RESOURCE = "orders-db"

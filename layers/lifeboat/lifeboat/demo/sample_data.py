@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lifeboat.local.fleet import DemoFleet
     from lifeboat.local.runtime import LocalCloud
 
 SECRET_NAME = "lifeboat/local/postgres"  # noqa: S105 - the name of a secret, not a password
@@ -54,18 +53,19 @@ def data_checks(secret_arn: str) -> dict[str, Any]:
     }
 
 
-def add_sample_databases(cloud: LocalCloud, fleet: DemoFleet) -> None:
-    """Fill every demo instance's database and add data checks for CHECKED_DATABASES."""
+def add_sample_databases(cloud: LocalCloud, instances: dict[str, str], config: dict[str, Any]) -> None:
+    """Fill every demo instance's database (name -> ARN) and add data checks for CHECKED_DATABASES
+    to the config document, which is stored again."""
     plane = cloud.data_plane
     if plane is None:
         raise RuntimeError("sample databases need LocalCloud(databases=True)")
-    for name in fleet.instances:
+    for name in instances:
         plane.run_sql(cloud.region, name, SAMPLE_SCHEMA)
     secret = cloud.client("secretsmanager").create_secret(
         Name=SECRET_NAME,
         SecretString='{"username": "postgres", "password": "local-mode-trusts-the-socket"}',
     )
-    fleet.config["dataChecks"] = {
-        arn: data_checks(secret["ARN"]) for name, arn in fleet.instances.items() if name in CHECKED_DATABASES
+    config["dataChecks"] = {
+        arn: data_checks(secret["ARN"]) for name, arn in instances.items() if name in CHECKED_DATABASES
     }
-    cloud.put_config(fleet.config)
+    cloud.put_config(config)

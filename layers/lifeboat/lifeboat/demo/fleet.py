@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifeboat.demo.sample_data import add_sample_databases
 from lifeboat.domain.config import DEFAULT_TAG_KEY
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
-from lifeboat.local.sample_data import add_sample_databases
 
 DR_KEY_ALIAS = "alias/lifeboat-dr"
 SOURCE_KEY_ALIAS = "alias/lifeboat-source"
@@ -268,5 +268,5 @@ def seed_demo_fleet(
     for cache in caches:
         fleet.caches[cache.name] = create_cache(cloud, cache, source_key)
     if cloud.data_plane is not None:
-        add_sample_databases(cloud, fleet)
+        add_sample_databases(cloud, fleet.instances, fleet.config)
     return fleet

@@ -7,13 +7,19 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.table import Table
 
-from lifeboat.domain.health import REPLICA_LAG_TARGET_SECONDS, HealthReport, format_seconds
-
-console = Console()
-if not console.is_terminal:
-    console = Console(width=180)
+from lifeboat.cli.console import console
+from lifeboat.domain.health import (
+    REPLICA_LAG_TARGET_SECONDS,
+    HealthReport,
+    HealthStatus,
+    ReplicaStatus,
+    ResourceHealth,
+    format_minutes,
+    format_seconds,
+)
+from lifeboat.domain.operations import OperationStatus
 
 
 def health(
@@ -27,8 +33,6 @@ def health(
     """Live RPO per resource and region against its policy's target, read-replica lag against
     the 5-minute target, and restore drills (exit 1 when anything is over its target)."""
     report = _local(resource) if local else _deployed(resource, stack, region)
-    from lifeboat.local.health_demo import health_table
-
     console.print(health_table(report, f"Live RPO at {report.checked_at:%Y-%m-%d %H:%M}Z"))
     for skipped in report.skipped:
         console.print(f"  [dim]not monitored[/] {skipped.resource_arn.rsplit(':', 1)[-1]}: {skipped.reason}")
@@ -54,13 +58,9 @@ def health(
 
 
 def _local(resources: list[str] | None) -> HealthReport:
-    from lifeboat.local.fleet import seed_demo_fleet
-    from lifeboat.local.health_demo import (
-        DEMO_REPLICA,
-        EMULATED_REPLICA_LAG_SECONDS,
-        MONITOR,
-        add_demo_replica,
-    )
+    from lifeboat.demo.fleet import seed_demo_fleet
+    from lifeboat.demo.rpo_breach import DEMO_REPLICA, EMULATED_REPLICA_LAG_SECONDS, add_demo_replica
+    from lifeboat.local.events import MONITOR
     from lifeboat.local.runtime import LocalCloud
 
     with LocalCloud() as cloud:
@@ -80,7 +80,7 @@ def _local(resources: list[str] | None) -> HealthReport:
 
 def _deployed(resources: list[str] | None, stack: str, region: str | None) -> HealthReport:
     """Invoke the stack's RPO monitor (the same code as its schedule runs) and read its report."""
-    from lifeboat.deployed import DeployedStack
+    from lifeboat.cli.deployed import DeployedStack
 
     deployed = DeployedStack.find(stack, region)
     payload = {"resourceArns": resources} if resources else {}
@@ -92,3 +92,66 @@ def _deployed(resources: list[str] | None, stack: str, region: str | None) -> He
         console.print(f"[red]rpo_monitor failed[/]: {body.get('errorType')}: {body.get('errorMessage')}")
         raise typer.Exit(2)
     return HealthReport.model_validate(body)
+
+
+def health_table(report: HealthReport, title: str) -> Table:
+    """Resource x region: RPO age against the target, green within, red over; then each read
+    replica's lag against the 5-minute target; and the resource's restore drills."""
+    table = Table(title=title)
+    for column in (
+        "resource",
+        "policy",
+        "target",
+        "region",
+        "newest valid point / replica",
+        "age",
+        "copy / replica lag",
+        "status",
+        "restore drills",
+    ):
+        table.add_column(column, overflow="fold")
+    for health in report.resources:
+        for i, region in enumerate(health.regions):
+            colour = "green" if region.status is HealthStatus.OK else "red"
+            table.add_row(
+                health.name if i == 0 else "",
+                health.policy if i == 0 else "",
+                format_minutes(health.rpo_minutes) if i == 0 else "",
+                f"{region.region} ({region.role})",
+                region.recovery_point_id or "-",
+                format_minutes(region.age_minutes) if region.age_minutes is not None else "never",
+                format_minutes(region.copy_lag_minutes) if region.copy_lag_minutes is not None else "-",
+                f"[{colour}]{region.status.value}[/]",
+                _drills_cell(health) if i == 0 else "",
+            )
+        for replica in health.replicas:
+            ok = replica.status is ReplicaStatus.OK
+            status = f"[{'green' if ok else 'red'}]{replica.status.value}[/]"
+            if replica.note:
+                status += f"\n[dim]{replica.note}[/]"
+            table.add_row(
+                "",
+                "",
+                "",
+                f"{replica.region} (replica)",
+                replica.name,
+                "-",
+                format_seconds(replica.lag_seconds) if replica.lag_seconds is not None else "unknown",
+                status,
+                "",
+            )
+    return table
+
+
+def _drills_cell(health: ResourceHealth) -> str:
+    """'passed 12d 03h ago' (red when overdue by the policy), and a later failure in red."""
+    drill = health.drill
+    colour = "red" if drill.overdue else "green"
+    if drill.minutes_since_success is None:
+        text = f"[{'red' if drill.overdue else 'dim'}]none passed in {drill.lookback_days}d[/]"
+    else:
+        text = f"[{colour}]passed {format_minutes(drill.minutes_since_success)} ago[/]"
+    if drill.last_status is OperationStatus.FAILED and drill.last_at is not None:
+        ago = format_minutes((health.checked_at - drill.last_at).total_seconds() / 60)
+        text += f"\n[red]last drill FAILED {ago} ago[/]"
+    return text

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from lifeboat.contracts import Notification, StepError
+from lifeboat.contracts.backup import Notification, StepError
 from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.network import RestoreNetwork

@@ -16,18 +16,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from lifeboat.cli.console import console
+from lifeboat.contracts.restore import DrillRunRequest, RestoreRequest
 from lifeboat.domain.operations import Operation
-from lifeboat.restore_contracts import DrillRunRequest, RestoreRequest
 from lifeboat.state.store import StateStore
 
 drill_app = typer.Typer(help="Restore drills: prove recovery points restore, then tear down.")
 DEMO_RESOURCE = "orders-db"
-
-
-def _console() -> Console:
-    from lifeboat.cli import console
-
-    return console
 
 
 def restore(
@@ -51,7 +46,6 @@ def restore(
 
     Without --recovery-point or --point-in-time: the newest valid recovery point in the target region.
     """
-    console = _console()
     payload: dict[str, Any] = {
         "resourceArn": resource,
         "recoveryPointId": recovery_point,
@@ -89,7 +83,7 @@ def _restore_local(payload: dict[str, Any], console: Console) -> int:
 
 
 def _restore_deployed(payload: dict[str, Any], stack: str, region: str | None, console: Console) -> int:
-    from lifeboat.deployed import DeployedStack
+    from lifeboat.cli.deployed import DeployedStack
 
     request = _request(payload, console)
     if request is None:
@@ -113,7 +107,7 @@ def _wait(sfn: Any, execution: str) -> dict[str, Any]:
 
 
 def _seeded(cloud: Any, console: Console) -> Any:
-    from lifeboat.local.fleet import seed_demo_fleet
+    from lifeboat.demo.fleet import seed_demo_fleet
 
     fleet = seed_demo_fleet(cloud)
     backup = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", datetime.now(UTC)))
@@ -227,7 +221,6 @@ def drill(
     """Run a drill: restore each resource's newest valid DR copy, check it, measure RTO/RPO, tear down."""
     if ctx.invoked_subcommand is not None:
         return
-    console = _console()
     request = DrillRunRequest(resources=resource, trigger="manual")
     if local:
         raise typer.Exit(_drill_local(request, console))
@@ -248,7 +241,7 @@ def _drill_local(request: DrillRunRequest, console: Console) -> int:
 
 
 def _drill_deployed(request: DrillRunRequest, stack: str, region: str | None, console: Console) -> int:
-    from lifeboat.deployed import DeployedStack
+    from lifeboat.cli.deployed import DeployedStack
 
     deployed = DeployedStack.find(stack, region)
     sfn = deployed.client("stepfunctions")
@@ -293,10 +286,9 @@ def stop(
     region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
 ) -> None:
     """Emergency stop: stop every running drill and tear down their temporary resources."""
-    from lifeboat.deployed import DeployedStack
-    from lifeboat.drill_control import stop_drills
+    from lifeboat.cli.deployed import DeployedStack
+    from lifeboat.service.drill_control import stop_drills
 
-    console = _console()
     deployed = DeployedStack.find(stack, region)
     lambda_client = deployed.client("lambda")
 

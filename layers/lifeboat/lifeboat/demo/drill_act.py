@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lifeboat.local.sample_data import CHECKED_DATABASES
-
-if TYPE_CHECKING:
-    from lifeboat.local.demo_acts import DemoContext
+from lifeboat.cli.restore import print_drills
+from lifeboat.demo.context import DemoContext
+from lifeboat.demo.sample_data import CHECKED_DATABASES
 
 DRILLED = CHECKED_DATABASES[0]
 
 
 def drill_act(context: DemoContext) -> int:
     """Drill one database in its first DR region; 0 when every check passed and it was torn down."""
-    from lifeboat.cli_restore import print_drills
-
     cloud, console = context.cloud, context.console
     arn = context.fleet.instances[DRILLED]
     console.print(

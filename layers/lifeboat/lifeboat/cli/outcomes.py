@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from lifeboat.contracts import Plan
+from lifeboat.contracts.backup import Plan
 from lifeboat.domain.ids import backup_operation_id, recovery_point_id
 from lifeboat.domain.operations import Operation, OperationType
 from lifeboat.state.store import StateStore
