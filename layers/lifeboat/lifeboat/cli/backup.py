@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from lifeboat.cli.console import console
+from lifeboat.cli.local_mode import local_mode
 from lifeboat.cli.outcomes import CopyOutcome, ResourceOutcome, run_outcomes
 from lifeboat.contracts.backup import Plan
 from lifeboat.domain.policy import Tier
@@ -23,7 +24,7 @@ def demo(
     time_scale: Annotated[float, typer.Option(help="Factor applied to Wait/Retry intervals.")] = 0.001,
 ) -> None:
     """Run a real daily backup cycle of a demo fleet on an emulated AWS account (no AWS needed)."""
-    _run_local(Tier.DAILY, resources=None, time_scale=time_scale, demo=True)
+    raise typer.Exit(local_mode().demo(time_scale))
 
 
 @backup_app.command("run")
@@ -36,47 +37,11 @@ def backup_run(
 ) -> None:
     """Start a backup run now and wait for every resource's outcome."""
     if local:
-        _run_local(tier, resources=resource, time_scale=0.001, demo=False)
-    else:
-        _run_deployed(tier, resource, stack, region)
+        raise typer.Exit(local_mode().backup(tier, resource))
+    _run_deployed(tier, resource, stack, region)
 
 
-def _run_local(tier: Tier, *, resources: list[str] | None, time_scale: float, demo: bool) -> None:
-    from lifeboat.demo.fleet import seed_demo_fleet
-    from lifeboat.local.runtime import LocalCloud
-
-    started = time.monotonic()
-    with LocalCloud(time_scale=time_scale, databases=demo) as cloud:
-        fleet = seed_demo_fleet(cloud)
-        console.print(
-            f"[bold]Lifeboat local mode[/] - emulated account {cloud.region}, {len(fleet.instances)} RDS "
-            f"instances, DR keys in {', '.join(sorted(fleet.keys))}; logs in {cloud.log_file}"
-        )
-        now = datetime.now(UTC)
-        if demo:
-            execution = cloud.deliver_schedule("DailyBackupSchedule", now)
-            console.print(f"Delivered the daily schedule event of {now:%Y-%m-%d %H:%M}Z")
-        else:
-            execution = cloud.start_backup(tier.value, now, resources)
-        _follow(cloud, execution, fleet.config)
-        described = cloud.wait(execution)
-        code = _finish(described, cloud.store(), time.monotonic() - started)
-        if demo:
-            from lifeboat.demo.acts import ACTS
-            from lifeboat.demo.context import DemoContext
-
-            context = DemoContext(cloud=cloud, fleet=fleet, console=console)
-            for act in ACTS:
-                code = max(code, act(context))
-            counts = cloud.lambdas.invocations
-            console.print(
-                f"Lambda invocations served in-process: {sum(counts.values())}  "
-                f"AWS API calls metered: {sum(cloud.meter.calls.values())}"
-            )
-    raise typer.Exit(code)
-
-
-def _follow(cloud: Any, execution: str, config: dict[str, Any]) -> None:
+def follow_run(cloud: Any, execution: str, config: dict[str, Any]) -> None:
     """Per-resource progress bars driven by the state table while the execution runs."""
     regions = {name: len(policy.get("drRegions", [])) for name, policy in config["policies"].items()}
     bars: dict[str, TaskID] = {}
@@ -121,7 +86,7 @@ def _progress_of(item: dict[str, Any], copies: int, total: int) -> tuple[int, st
     return 3 + copies, f"copies {copies}/{total - 4}"
 
 
-def _finish(described: dict[str, Any], store: Any, elapsed: float) -> int:
+def finish_run(described: dict[str, Any], store: Any, elapsed: float) -> int:
     if described["status"] != "SUCCEEDED":
         console.print(
             f"[red]Backup run {described['status']}[/]: {described.get('error')} {described.get('cause')}"
@@ -207,4 +172,4 @@ def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: s
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(10)
     store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
-    raise typer.Exit(_finish(dict(described), store, time.monotonic() - started))
+    raise typer.Exit(finish_run(dict(described), store, time.monotonic() - started))

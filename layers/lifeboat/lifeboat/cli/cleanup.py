@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lifeboat.cli.console import console
+from lifeboat.cli.local_mode import local_mode
 from lifeboat.contracts.cleanup import CleanupPlanRequest, CleanupRequest, FleetPlan
 from lifeboat.domain.retention import Action, Decision, Rule
 
@@ -31,27 +32,8 @@ def cleanup(
     """Delete expired recovery points within the guards, or print the plan (--dry-run)."""
     request = CleanupRequest(dry_run=dry_run, max_deletions=max_deletions, resources=resource)
     raise typer.Exit(
-        _cleanup_local(request, console) if local else _cleanup_deployed(request, stack, region, console)
+        local_mode().cleanup(request) if local else _cleanup_deployed(request, stack, region, console)
     )
-
-
-def _cleanup_local(request: CleanupRequest, console: Console) -> int:
-    from lifeboat.demo.fleet import seed_demo_fleet
-    from lifeboat.local.runtime import LocalCloud
-
-    with LocalCloud() as cloud:
-        seed_demo_fleet(cloud)
-        now = datetime.now(UTC)
-        backup = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", now))
-        console.print(f"Emulated account: demo fleet seeded, daily backup run {backup['status']}")
-        if request.dry_run:
-            from lifeboat.service.deps import deps_from_env
-
-            print_plan(local_plan(deps_from_env(), request), console)
-            return 0
-        payload = request.model_dump(mode="json", by_alias=True, exclude_none=True)
-        described = cloud.wait(cloud.start_execution("CleanupStateMachine", payload))
-        return _print_run(described, console)
 
 
 def local_plan(deps: Any, request: CleanupRequest) -> FleetPlan:
@@ -89,7 +71,7 @@ def _cleanup_deployed(request: CleanupRequest, stack: str, region: str | None, c
     console.print(f"Started {execution}")
     while (run := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(10)
-    return _print_run(dict(run), console)
+    return print_run(dict(run), console)
 
 
 def _age(decision: Decision, now: datetime) -> str:
@@ -148,7 +130,7 @@ def _legend(decisions: list[Decision], console: Console) -> None:
         console.print(f"  [bold]{rule.value}[/]: e.g. {reason}")
 
 
-def _print_run(described: dict[str, Any], console: Console) -> int:
+def print_run(described: dict[str, Any], console: Console) -> int:
     if described["status"] != "SUCCEEDED":
         console.print(
             f"[red]Cleanup run {described['status']}[/]: {described.get('error')} {described.get('cause')}"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from lifeboat.cli.console import console
+from lifeboat.cli.local_mode import local_mode
 from lifeboat.domain.health import (
     REPLICA_LAG_TARGET_SECONDS,
     HealthReport,
@@ -32,7 +32,7 @@ def health(
 ) -> None:
     """Live RPO per resource and region against its policy's target, read-replica lag against
     the 5-minute target, and restore drills (exit 1 when anything is over its target)."""
-    report = _local(resource) if local else _deployed(resource, stack, region)
+    report = local_mode().health(resource) if local else _deployed(resource, stack, region)
     console.print(health_table(report, f"Live RPO at {report.checked_at:%Y-%m-%d %H:%M}Z"))
     for skipped in report.skipped:
         console.print(f"  [dim]not monitored[/] {skipped.resource_arn.rsplit(':', 1)[-1]}: {skipped.reason}")
@@ -55,27 +55,6 @@ def health(
     if overdue:
         console.print("[red]no restore drill passed within the policy's maxAgeDays:[/] " + ", ".join(overdue))
     raise typer.Exit(1 if breaches or replicas or overdue else 0)
-
-
-def _local(resources: list[str] | None) -> HealthReport:
-    from lifeboat.demo.fleet import seed_demo_fleet
-    from lifeboat.demo.rpo_breach import DEMO_REPLICA, EMULATED_REPLICA_LAG_SECONDS, add_demo_replica
-    from lifeboat.local.events import MONITOR
-    from lifeboat.local.runtime import LocalCloud
-
-    with LocalCloud() as cloud:
-        fleet = seed_demo_fleet(cloud)
-        console.print(
-            f"Emulated account: {len(fleet.instances)} demo databases; running a daily backup first"
-        )
-        cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", datetime.now(UTC)))
-        add_demo_replica(cloud, fleet)
-        console.print(
-            f"[dim]A read replica of orders-db in {DEMO_REPLICA[1]}; moto has no ReplicaLag, so local mode "
-            f"publishes {EMULATED_REPLICA_LAG_SECONDS:g} s for it.[/]"
-        )
-        event = {"resourceArns": resources} if resources else {}
-        return HealthReport.model_validate(cloud.invoke_function(MONITOR, event))
 
 
 def _deployed(resources: list[str] | None, stack: str, region: str | None) -> HealthReport:

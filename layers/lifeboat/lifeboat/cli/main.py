@@ -20,6 +20,3 @@ app.command("cleanup")(cleanup)
 app.command("health")(health)
 app.command("restore")(restore)
 app.add_typer(drill_app, name="drill")
-
-if __name__ == "__main__":
-    app()

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lifeboat.cli.console import console
+from lifeboat.cli.local_mode import local_mode
 from lifeboat.contracts.restore import DrillRunRequest, RestoreRequest
 from lifeboat.domain.operations import Operation
 from lifeboat.state.store import StateStore
@@ -55,11 +56,11 @@ def restore(
         "requestedBy": "lifeboat-cli",
     }
     if local:
-        raise typer.Exit(_restore_local(payload, console))
+        raise typer.Exit(local_mode().restore(payload))
     raise typer.Exit(_restore_deployed(payload, stack, region, console))
 
 
-def _request(payload: dict[str, Any], console: Console) -> dict[str, Any] | None:
+def restore_request(payload: dict[str, Any], console: Console) -> dict[str, Any] | None:
     """Validate before starting anything: a bad request is reported here, not by a failed run."""
     try:
         request = RestoreRequest.model_validate({k: v for k, v in payload.items() if v is not None})
@@ -69,23 +70,10 @@ def _request(payload: dict[str, Any], console: Console) -> dict[str, Any] | None
     return request.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _restore_local(payload: dict[str, Any], console: Console) -> int:
-    from lifeboat.local.runtime import LocalCloud
-
-    with LocalCloud(databases=True) as cloud:
-        fleet = _seeded(cloud, console)
-        payload["resourceArn"] = payload["resourceArn"] or fleet.instances[DEMO_RESOURCE]
-        request = _request(payload, console)
-        if request is None:
-            return 2
-        described = cloud.wait(cloud.start_execution("RestoreStateMachine", request))
-        return print_restore(described, cloud.store(), console)
-
-
 def _restore_deployed(payload: dict[str, Any], stack: str, region: str | None, console: Console) -> int:
     from lifeboat.cli.deployed import DeployedStack
 
-    request = _request(payload, console)
+    request = restore_request(payload, console)
     if request is None:
         return 2
     deployed = DeployedStack.find(stack, region)
@@ -104,18 +92,6 @@ def _wait(sfn: Any, execution: str) -> dict[str, Any]:
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(15)
     return dict(described)
-
-
-def _seeded(cloud: Any, console: Console) -> Any:
-    from lifeboat.demo.fleet import seed_demo_fleet
-
-    fleet = seed_demo_fleet(cloud)
-    backup = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", datetime.now(UTC)))
-    console.print(
-        "Emulated account: demo fleet with PostgreSQL data behind its RDS instances; "
-        f"daily backup {backup['status']}"
-    )
-    return fleet
 
 
 def print_restore(described: dict[str, Any], store: StateStore, console: Console) -> int:
@@ -223,21 +199,8 @@ def drill(
         return
     request = DrillRunRequest(resources=resource, trigger="manual")
     if local:
-        raise typer.Exit(_drill_local(request, console))
+        raise typer.Exit(local_mode().drill(request))
     raise typer.Exit(_drill_deployed(request, stack, region, console))
-
-
-def _drill_local(request: DrillRunRequest, console: Console) -> int:
-    from lifeboat.local.runtime import LocalCloud
-
-    with LocalCloud(databases=True) as cloud:
-        fleet = _seeded(cloud, console)
-        if request.resources is None:
-            request = DrillRunRequest(resources=[fleet.instances[DEMO_RESOURCE]], trigger="manual")
-        described = cloud.wait(
-            cloud.start_execution("DrillStateMachine", request.model_dump(mode="json", by_alias=True))
-        )
-        return print_drills(described, cloud.store(), console)
 
 
 def _drill_deployed(request: DrillRunRequest, stack: str, region: str | None, console: Console) -> int:
