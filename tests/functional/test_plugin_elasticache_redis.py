@@ -27,7 +27,8 @@ from lifeboat.errors import (
     UnsupportedOperation,
 )
 from lifeboat.plugins.base import TeardownState
-from lifeboat.plugins.elasticache_redis import ENCRYPTION_TAG, ElastiCacheRedisPlugin
+from lifeboat.plugins.elasticache.facts import ENCRYPTION_TAG
+from lifeboat.plugins.elasticache.plugin import ElastiCacheRedisPlugin
 
 from .plugin_aws import (
     ACCOUNT_ID,

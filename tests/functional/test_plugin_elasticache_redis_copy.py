@@ -27,13 +27,10 @@ from lifeboat.errors import (
     SnapshotQuotaExceeded,
     TargetExists,
 )
-from lifeboat.plugins import elasticache_redis
-from lifeboat.plugins.elasticache_redis import (
-    ELASTICACHE_CANONICAL_ID,
-    ENCRYPTION_TAG,
-    ElastiCacheRedisPlugin,
-    bucket_name,
-)
+from lifeboat.plugins.elasticache import s3_transfer
+from lifeboat.plugins.elasticache.facts import ENCRYPTION_TAG
+from lifeboat.plugins.elasticache.plugin import ElastiCacheRedisPlugin
+from lifeboat.plugins.elasticache.s3_transfer import ELASTICACHE_CANONICAL_ID, RdbBuckets, bucket_name
 from moto.backends import get_backend
 
 from .plugin_aws import (
@@ -256,7 +253,7 @@ def test_a_large_file_is_copied_in_parts_and_a_crashed_attempts_upload_is_aborte
     account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN parts of 5 MiB (S3's smallest; 256 MiB in production), a 12 MiB export of two shards...
-    monkeypatch.setattr(elasticache_redis, "PART_BYTES", 5 * 1024 * 1024)
+    monkeypatch.setattr(s3_transfer, "PART_BYTES", 5 * 1024 * 1024)
     ref = _group(account)
     point = _point(account, ref)
     big = bytes(range(256)) * (12 * 4096)
@@ -265,7 +262,7 @@ def test_a_large_file_is_copied_in_parts_and_a_crashed_attempts_upload_is_aborte
     _exported_by_elasticache(account, point, {f"{point}-0001.rdb": big, f"{point}-0002.rdb": RDB})
     # ... and an unfinished upload of the first file, left by an attempt that crashed mid-copy
     plugin = ElastiCacheRedisPlugin(account.clients)
-    plugin._ensure_bucket(DR)
+    RdbBuckets(account.clients, lambda _region: ACCOUNT_ID).ensure_bucket(DR)
     s3 = account.clients("s3", DR)
     s3.create_multipart_upload(Bucket=DR_BUCKET, Key=f"{point}/{point}-0001.rdb")
     # WHEN the copy step runs
@@ -312,7 +309,7 @@ def test_a_foreign_object_at_the_copys_key_is_a_conflict_and_is_left_alone(accou
     point = _point(account, ref)
     _exported_by_elasticache(account, point)
     plugin = ElastiCacheRedisPlugin(account.clients)
-    plugin._ensure_bucket(DR)
+    RdbBuckets(account.clients, lambda _region: ACCOUNT_ID).ensure_bucket(DR)
     s3 = account.clients("s3", DR)
     s3.put_object(Bucket=DR_BUCKET, Key=f"{point}/{point}-0001.rdb", Body=b"someone else's")
     # WHEN Lifeboat copies the point THEN it refuses to adopt it, and the object is untouched

@@ -14,7 +14,8 @@ from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
 from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
-from lifeboat.plugins.elasticache_redis import ElastiCacheRedisPlugin, bucket_name
+from lifeboat.plugins.elasticache.plugin import ElastiCacheRedisPlugin
+from lifeboat.plugins.elasticache.s3_transfer import bucket_name
 from lifeboat.plugins.rds_cluster import RdsClusterPlugin
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)

@@ -32,7 +32,7 @@ ENTRIES: dict[str, Entry] = {
     "ebs_volume": Entry("lifeboat.plugins.ebs_volume", "EbsVolumePlugin", "ec2", "volume"),
     "dynamodb_table": Entry("lifeboat.plugins.dynamodb_table", "DynamoDbTablePlugin", "dynamodb", "table"),
     "elasticache_redis": Entry(
-        "lifeboat.plugins.elasticache_redis", "ElastiCacheRedisPlugin", "elasticache", "replicationgroup"
+        "lifeboat.plugins.elasticache.plugin", "ElastiCacheRedisPlugin", "elasticache", "replicationgroup"
     ),
 }
 
