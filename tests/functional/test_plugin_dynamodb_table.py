@@ -24,7 +24,8 @@ from lifeboat.errors import (
     TargetExists,
 )
 from lifeboat.plugins.base import TeardownState
-from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin, PointRecord, bucket_name, record_key
+from lifeboat.plugins.dynamodb.plugin import DynamoDbTablePlugin
+from lifeboat.plugins.dynamodb.records import PointRecord, RecordStore, bucket_name, record_key
 
 from .plugin_aws import (
     ACCOUNT_ID,
@@ -160,16 +161,16 @@ def test_a_create_interrupted_after_its_backup_started_finds_that_backup(account
     ref = _table(account)
     point = point_for(ref.arn)
 
-    class StopsBeforeRecordingTheBackup(DynamoDbTablePlugin):
-        def _write(self, region: str, record: PointRecord, tags: dict[str, str]) -> None:
+    class StopsBeforeRecordingTheBackup(RecordStore):
+        def write(self, region: str, record: PointRecord, tags: dict[str, str]) -> None:
             if record.backup_arn:
                 raise RuntimeError("Lambda timed out")
-            super()._write(region, record, tags)
+            super().write(region, record, tags)
 
+    crashing = DynamoDbTablePlugin(account.clients)
+    crashing._records = StopsBeforeRecordingTheBackup(account.clients, crashing._account)
     with pytest.raises(RuntimeError):
-        StopsBeforeRecordingTheBackup(account.clients).create_recovery_point(
-            ref, point, tags_for(ref.arn, point)
-        )
+        crashing.create_recovery_point(ref, point, tags_for(ref.arn, point))
     outcome = DynamoDbTablePlugin(account.clients).create_recovery_point(ref, point, tags_for(ref.arn, point))
 
     [backup] = _backups_named(account, ref.name, point)

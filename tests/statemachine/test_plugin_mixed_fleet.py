@@ -12,7 +12,7 @@ from lifeboat.domain.operations import OperationType
 from lifeboat.domain.policy import Tier
 from lifeboat.local.moto_patches import AURORA_COPY_LIMIT
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
-from lifeboat.plugins.dynamodb_table import DynamoDbTablePlugin
+from lifeboat.plugins.dynamodb.plugin import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
 from lifeboat.plugins.elasticache.plugin import ElastiCacheRedisPlugin
 from lifeboat.plugins.elasticache.s3_transfer import bucket_name
