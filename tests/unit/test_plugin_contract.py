@@ -44,7 +44,7 @@ OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
     ),
     PluginOperation.COPY: ("ReplicateFunction",),
     PluginOperation.DELETE: ("CleanupDeleteFunction",),
-    # service/restore.py and service/drill.py
+    # service/restore/ and service/drill.py
     PluginOperation.RESTORE: ("RestoreStartFunction",),
     PluginOperation.RESTORE_TO_TIME: ("RestoreStartFunction",),
     PluginOperation.DESCRIBE_RESTORED: (

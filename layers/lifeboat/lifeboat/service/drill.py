@@ -2,7 +2,7 @@
 
 A drill restores a resource's newest valid recovery point in its drill region (the first DR
 region by default) into a temporary resource tagged as that drill's own, checks it, and deletes
-it; the restore and check steps are the restore workflow's (service/restore.py). Teardown
+it; the restore and check steps are the restore workflow's (service/restore/). Teardown
 touches only a resource tagged as the drill's own (ResourcePlugin.teardown refuses anything else).
 """
 
