@@ -18,7 +18,7 @@ from lifeboat.errors import (
 )
 from lifeboat.local.moto_patches import AURORA_COPY_LIMIT, COPY_POLLS
 from lifeboat.plugins.base import TeardownState
-from lifeboat.plugins.rds_cluster import DEFAULT_INSTANCE_CLASS, RdsClusterPlugin, writer_identifier
+from lifeboat.plugins.rds.cluster import DEFAULT_INSTANCE_CLASS, RdsClusterPlugin, writer_identifier
 from moto.rds.models import rds_backends
 
 from .plugin_aws import (

@@ -21,7 +21,7 @@ from lifeboat.errors import (
 )
 from lifeboat.local.moto_patches import patched_moto
 from lifeboat.plugins.base import TeardownState
-from lifeboat.plugins.rds_instance import RdsInstancePlugin
+from lifeboat.plugins.rds.instance import RdsInstancePlugin
 
 from .plugin_aws import ACCOUNT_ID, SOURCE, aws_tags, new_key, point_for, restore_spec, tags_for, tags_of
 from .plugin_aws import DR as WEST

@@ -16,7 +16,7 @@ from lifeboat.plugins.dynamodb.plugin import DynamoDbTablePlugin
 from lifeboat.plugins.ebs_volume import EbsVolumePlugin
 from lifeboat.plugins.elasticache.plugin import ElastiCacheRedisPlugin
 from lifeboat.plugins.elasticache.s3_transfer import bucket_name
-from lifeboat.plugins.rds_cluster import RdsClusterPlugin
+from lifeboat.plugins.rds.cluster import RdsClusterPlugin
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 DR_REGIONS = ("us-west-2", "eu-west-1")

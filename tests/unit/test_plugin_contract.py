@@ -19,7 +19,7 @@ from lifeboat.errors import UnsupportedOperation
 from lifeboat.local.template import load_template
 from lifeboat.plugins import ENTRIES, REGISTRY, plugin_class_for
 from lifeboat.plugins.base import PluginOperation, ResourcePlugin
-from lifeboat.plugins.rds_instance import RdsInstancePlugin
+from lifeboat.plugins.rds.instance import RdsInstancePlugin
 from pydantic import ValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -197,7 +197,15 @@ def test_routing_one_arn_imports_only_its_plugin() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('lifeboat.plugins.')))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "['lifeboat.plugins.base', 'lifeboat.plugins.rds_instance']"
+    assert loaded.strip() == str(
+        [
+            "lifeboat.plugins.base",
+            "lifeboat.plugins.rds",
+            "lifeboat.plugins.rds.instance",
+            "lifeboat.plugins.rds.permissions",
+            "lifeboat.plugins.rds.snapshots",
+        ]
+    )
 
 
 def test_every_plugin_has_a_sample_arn_here() -> None:

@@ -27,8 +27,8 @@ class Entry:
 
 
 ENTRIES: dict[str, Entry] = {
-    "rds_instance": Entry("lifeboat.plugins.rds_instance", "RdsInstancePlugin", "rds", "db"),
-    "rds_cluster": Entry("lifeboat.plugins.rds_cluster", "RdsClusterPlugin", "rds", "cluster"),
+    "rds_instance": Entry("lifeboat.plugins.rds.instance", "RdsInstancePlugin", "rds", "db"),
+    "rds_cluster": Entry("lifeboat.plugins.rds.cluster", "RdsClusterPlugin", "rds", "cluster"),
     "ebs_volume": Entry("lifeboat.plugins.ebs_volume", "EbsVolumePlugin", "ec2", "volume"),
     "dynamodb_table": Entry("lifeboat.plugins.dynamodb.plugin", "DynamoDbTablePlugin", "dynamodb", "table"),
     "elasticache_redis": Entry(

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -29,6 +30,8 @@ from lifeboat.plugins.base import (
     RestoreTargetExists,
     RestoreWindow,
 )
+from lifeboat.plugins.rds.permissions import INSTANCE_IAM_ACTIONS
+from lifeboat.plugins.rds.snapshots import DB_SNAPSHOT, RdsSnapshots
 
 _RDS_ERRORS = {
     "DBInstanceNotFound": ResourceNotFound,
@@ -75,35 +78,13 @@ class RdsInstancePlugin(ResourcePlugin):
     arn_service = "rds"
     arn_kind = "db"
     max_concurrent_copies = 20
-    iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = {
-        PluginOperation.DISCOVER: frozenset({"rds:DescribeDBInstances"}),
-        PluginOperation.DESCRIBE_SOURCE: frozenset({"rds:DescribeDBInstances"}),
-        PluginOperation.SNAPSHOT_QUOTA: frozenset({"rds:DescribeAccountAttributes"}),
-        PluginOperation.CREATE: frozenset({"rds:CreateDBSnapshot", "rds:AddTagsToResource"}),
-        PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"rds:DescribeDBSnapshots"}),
-        PluginOperation.COPY: frozenset({"rds:CopyDBSnapshot", "rds:AddTagsToResource"}),
-        PluginOperation.DELETE: frozenset({"rds:DeleteDBSnapshot"}),
-        # Restoring an encrypted snapshot makes RDS use its KMS key on the caller's behalf.
-        PluginOperation.RESTORE: frozenset(
-            {
-                "rds:RestoreDBInstanceFromDBSnapshot",
-                "rds:AddTagsToResource",
-                "kms:CreateGrant",
-                "kms:DescribeKey",
-            }
-        ),
-        PluginOperation.RESTORE_TO_TIME: frozenset(
-            {
-                "rds:RestoreDBInstanceToPointInTime",
-                "rds:AddTagsToResource",
-                "kms:CreateGrant",
-                "kms:DescribeKey",
-            }
-        ),
-        PluginOperation.DESCRIBE_RESTORED: frozenset({"rds:DescribeDBInstances"}),
-        PluginOperation.DELETE_RESTORED: frozenset({"rds:DeleteDBInstance"}),
-        PluginOperation.TAG_RESTORED: frozenset({"rds:AddTagsToResource"}),
-    }
+    iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = INSTANCE_IAM_ACTIONS
+
+    def __init__(self, clients: ClientProvider) -> None:
+        super().__init__(clients)
+        self._snapshots = RdsSnapshots(
+            DB_SNAPSHOT, self._rds, errors=_RDS_ERRORS, create_errors=_CREATE_ERRORS
+        )
 
     def _rds(self, region: str) -> Any:
         return self.clients("rds", region)
@@ -144,33 +125,10 @@ class RdsInstancePlugin(ResourcePlugin):
         )
 
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        with translated(_CREATE_ERRORS, f"snapshot {recovery_point_id} of {ref.arn}"):
-            self._rds(ref.region).create_db_snapshot(
-                DBSnapshotIdentifier=recovery_point_id,
-                DBInstanceIdentifier=ref.name,
-                Tags=tag_list(tags),
-            )
+        self._snapshots.create(ref, recovery_point_id, tags)
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
-        with translated(_RDS_ERRORS, f"snapshot {recovery_point_id} in {region}"):
-            found = self._rds(region).describe_db_snapshots(DBSnapshotIdentifier=recovery_point_id)
-        if not found["DBSnapshots"]:
-            raise RecoveryPointNotFound(f"snapshot {recovery_point_id} in {region}: not found")
-        snapshot = found["DBSnapshots"][0]
-        return RecoveryPointFacts(
-            recovery_point_id=recovery_point_id,
-            arn=snapshot["DBSnapshotArn"],
-            region=region,
-            status=snapshot["Status"],
-            ready=snapshot["Status"] == "available",
-            encrypted=bool(snapshot.get("Encrypted")),
-            kms_key_id=snapshot.get("KmsKeyId"),
-            engine=snapshot.get("Engine"),
-            engine_version=snapshot.get("EngineVersion"),
-            size_gib=snapshot.get("AllocatedStorage"),
-            tags=tag_dict(snapshot.get("TagList")),
-            created_at=snapshot.get("SnapshotCreateTime"),
-        )
+        return self._snapshots.describe(region, recovery_point_id)
 
     def _copy(
         self,
@@ -179,30 +137,13 @@ class RdsInstancePlugin(ResourcePlugin):
         target_region: str,
         kms_key_id: str | None,
     ) -> None:
-        source_arn = f"arn:{ref.partition}:rds:{ref.region}:{ref.account_id}:snapshot:{recovery_point_id}"
-        request: dict[str, Any] = {
-            "SourceDBSnapshotIdentifier": source_arn,
-            "TargetDBSnapshotIdentifier": recovery_point_id,
-            "CopyTags": True,
-            # SourceRegion makes botocore presign the request, which encrypted copies need.
-            "SourceRegion": ref.region,
-        }
-        if kms_key_id:
-            request["KmsKeyId"] = kms_key_id
-        with translated(_CREATE_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
-            self._rds(target_region).copy_db_snapshot(**request)
+        self._snapshots.copy(ref, recovery_point_id, target_region, kms_key_id)
 
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
-        with translated(_RDS_ERRORS, f"deleting {recovery_point_id} in {region}"):
-            self._rds(region).delete_db_snapshot(DBSnapshotIdentifier=recovery_point_id)
+        self._snapshots.delete(region, recovery_point_id)
 
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
-        with translated(_RDS_ERRORS, f"account quotas in {region}"):
-            quotas = self._rds(region).describe_account_attributes()["AccountQuotas"]
-        for quota in quotas:
-            if quota["AccountQuotaName"] == "ManualSnapshots":
-                return QuotaUsage(used=quota["Used"], max=quota["Max"])
-        return None
+        return self._snapshots.quota(region)
 
     # --- restores -----------------------------------------------------------------------
     def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:

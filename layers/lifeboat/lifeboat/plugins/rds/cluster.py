@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -47,6 +48,8 @@ from lifeboat.plugins.base import (
     RestoreTargetExists,
     RestoreWindow,
 )
+from lifeboat.plugins.rds.permissions import CLUSTER_IAM_ACTIONS
+from lifeboat.plugins.rds.snapshots import DB_CLUSTER_SNAPSHOT, RdsSnapshots
 
 _CLUSTER_ERRORS = {
     "DBClusterNotFoundFault": ResourceNotFound,
@@ -71,7 +74,6 @@ _CLUSTER_ERRORS = {
 _CREATE_ERRORS = _CLUSTER_ERRORS | {"DBClusterSnapshotAlreadyExistsFault": RecoveryPointExists}
 _CLUSTER_EXISTS = frozenset({"DBClusterAlreadyExistsFault"})
 _INSTANCE_EXISTS = frozenset({"DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"})
-_CLUSTER_SNAPSHOT_QUOTA = "ManualClusterSnapshots"
 # The writer's class when neither the request nor the source names one: the smallest
 # memory-optimized Graviton class, offered for current Aurora PostgreSQL and MySQL versions.
 DEFAULT_INSTANCE_CLASS = "db.r6g.large"
@@ -106,45 +108,13 @@ class RdsClusterPlugin(ResourcePlugin):
     arn_service = "rds"
     arn_kind = "cluster"
     max_concurrent_copies = 5
-    iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = {
-        PluginOperation.DISCOVER: frozenset({"rds:DescribeDBClusters"}),
-        PluginOperation.DESCRIBE_SOURCE: frozenset({"rds:DescribeDBClusters"}),
-        PluginOperation.SNAPSHOT_QUOTA: frozenset({"rds:DescribeAccountAttributes"}),
-        PluginOperation.CREATE: frozenset({"rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"}),
-        PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"rds:DescribeDBClusterSnapshots"}),
-        PluginOperation.COPY: frozenset({"rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"}),
-        PluginOperation.DELETE: frozenset({"rds:DeleteDBClusterSnapshot"}),
-        # The snapshot names the engine; the source's writer names the instance class; the
-        # target is described to resume a retried start. RDS uses the point's KMS key for us.
-        PluginOperation.RESTORE: frozenset(
-            {
-                "rds:DescribeDBClusterSnapshots",
-                "rds:DescribeDBClusters",
-                "rds:DescribeDBInstances",
-                "rds:RestoreDBClusterFromSnapshot",
-                "rds:CreateDBInstance",
-                "rds:AddTagsToResource",
-                "kms:CreateGrant",
-                "kms:DescribeKey",
-            }
-        ),
-        PluginOperation.RESTORE_TO_TIME: frozenset(
-            {
-                "rds:DescribeDBClusters",
-                "rds:DescribeDBInstances",
-                "rds:RestoreDBClusterToPointInTime",
-                "rds:CreateDBInstance",
-                "rds:AddTagsToResource",
-                "kms:CreateGrant",
-                "kms:DescribeKey",
-            }
-        ),
-        PluginOperation.DESCRIBE_RESTORED: frozenset({"rds:DescribeDBClusters", "rds:DescribeDBInstances"}),
-        PluginOperation.DELETE_RESTORED: frozenset(
-            {"rds:DescribeDBInstances", "rds:DeleteDBInstance", "rds:DeleteDBCluster"}
-        ),
-        PluginOperation.TAG_RESTORED: frozenset({"rds:AddTagsToResource"}),
-    }
+    iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = CLUSTER_IAM_ACTIONS
+
+    def __init__(self, clients: ClientProvider) -> None:
+        super().__init__(clients)
+        self._snapshots = RdsSnapshots(
+            DB_CLUSTER_SNAPSHOT, self._rds, errors=_CLUSTER_ERRORS, create_errors=_CREATE_ERRORS
+        )
 
     def _rds(self, region: str) -> Any:
         return self.clients("rds", region)
@@ -175,35 +145,10 @@ class RdsClusterPlugin(ResourcePlugin):
         )
 
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        with translated(_CREATE_ERRORS, f"cluster snapshot {recovery_point_id} of {ref.arn}"):
-            self._rds(ref.region).create_db_cluster_snapshot(
-                DBClusterSnapshotIdentifier=recovery_point_id,
-                DBClusterIdentifier=ref.name,
-                Tags=tag_list(tags),
-            )
+        self._snapshots.create(ref, recovery_point_id, tags)
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
-        with translated(_CLUSTER_ERRORS, f"cluster snapshot {recovery_point_id} in {region}"):
-            found = self._rds(region).describe_db_cluster_snapshots(
-                DBClusterSnapshotIdentifier=recovery_point_id
-            )
-        if not found["DBClusterSnapshots"]:
-            raise RecoveryPointNotFound(f"cluster snapshot {recovery_point_id} in {region}: not found")
-        snapshot = found["DBClusterSnapshots"][0]
-        return RecoveryPointFacts(
-            recovery_point_id=recovery_point_id,
-            arn=snapshot["DBClusterSnapshotArn"],
-            region=region,
-            status=snapshot["Status"],
-            ready=snapshot["Status"] == "available",
-            encrypted=bool(snapshot.get("StorageEncrypted")),
-            kms_key_id=snapshot.get("KmsKeyId"),
-            engine=snapshot.get("Engine"),
-            engine_version=snapshot.get("EngineVersion"),
-            size_gib=snapshot.get("AllocatedStorage"),
-            tags=tag_dict(snapshot.get("TagList")),
-            created_at=snapshot.get("SnapshotCreateTime"),
-        )
+        return self._snapshots.describe(region, recovery_point_id)
 
     def _copy(
         self,
@@ -212,32 +157,13 @@ class RdsClusterPlugin(ResourcePlugin):
         target_region: str,
         kms_key_id: str | None,
     ) -> None:
-        source_arn = (
-            f"arn:{ref.partition}:rds:{ref.region}:{ref.account_id}:cluster-snapshot:{recovery_point_id}"
-        )
-        request: dict[str, Any] = {
-            "SourceDBClusterSnapshotIdentifier": source_arn,
-            "TargetDBClusterSnapshotIdentifier": recovery_point_id,
-            "CopyTags": True,
-            # SourceRegion makes botocore presign the request, which encrypted copies need.
-            "SourceRegion": ref.region,
-        }
-        if kms_key_id:
-            request["KmsKeyId"] = kms_key_id
-        with translated(_CREATE_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
-            self._rds(target_region).copy_db_cluster_snapshot(**request)
+        self._snapshots.copy(ref, recovery_point_id, target_region, kms_key_id)
 
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
-        with translated(_CLUSTER_ERRORS, f"deleting {recovery_point_id} in {region}"):
-            self._rds(region).delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=recovery_point_id)
+        self._snapshots.delete(region, recovery_point_id)
 
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
-        with translated(_CLUSTER_ERRORS, f"account quotas in {region}"):
-            quotas = self._rds(region).describe_account_attributes()["AccountQuotas"]
-        for quota in quotas:
-            if quota["AccountQuotaName"] == _CLUSTER_SNAPSHOT_QUOTA:
-                return QuotaUsage(used=quota["Used"], max=quota["Max"])
-        return None
+        return self._snapshots.quota(region)
 
     # --- restores -------------------------------------------------------------------------
     def _cluster(self, region: str, identifier: str, context: str) -> dict[str, Any]:
