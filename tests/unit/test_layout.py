@@ -135,3 +135,13 @@ def test_the_domain_never_imports_boto3() -> None:
 def test_the_graph_sees_deferred_imports() -> None:
     # GIVEN a module known to defer an import into a function body, THEN the graph still has it
     assert "lifeboat.cli.deployed" in GRAPH["lifeboat.cli.restore"]
+
+
+# "About 400 lines": past that a module holds more than one concern (the plugins were ~900).
+MAX_MODULE_LINES = 430
+
+
+def test_no_module_of_the_library_is_over_about_400_lines() -> None:
+    # GIVEN every module of the library, THEN each is small enough to hold one concern
+    sizes = {module: len(path.read_text().splitlines()) for module, path in MODULES.items()}
+    assert {m: n for m, n in sizes.items() if n > MAX_MODULE_LINES} == {}

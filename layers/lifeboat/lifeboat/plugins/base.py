@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
+from lifeboat.aws.tags import tag_dict
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.recovery import (
@@ -150,6 +151,22 @@ class ResourcePlugin(ABC):
             with translated({}, "identifying the account"):
                 self._account_id = str(self.clients("sts", region).get_caller_identity()["Account"])
         return self._account_id
+
+    def _tagged(self, region: str, tag_key: str, aws_type: str, what: str) -> Iterator[tuple[str, str]]:
+        """(ARN, policy) of each resource of ``aws_type`` (e.g. ``dynamodb:table``) tagged
+        ``tag_key``, from the Resource Groups Tagging API: a page per 100 resources, instead of
+        a tags call per resource when the service's own listing returns no tags."""
+        pages = (
+            self.clients("resourcegroupstaggingapi", region)
+            .get_paginator("get_resources")
+            .paginate(ResourceTypeFilters=[aws_type], TagFilters=[{"Key": tag_key}])
+        )
+        with translated({}, f"listing {what} tagged {tag_key} in {region}"):
+            for page in pages:
+                for mapping in page["ResourceTagMappingList"]:
+                    policy = tag_dict(mapping.get("Tags")).get(tag_key)
+                    if policy:
+                        yield mapping["ResourceARN"], policy
 
     def _learn_account(self, ref: ResourceRef) -> None:
         """A step that knows the resource knows the account: no STS call."""

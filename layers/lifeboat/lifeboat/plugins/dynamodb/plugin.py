@@ -81,17 +81,7 @@ class DynamoDbTablePlugin(ResourcePlugin):
     # --- the source -----------------------------------------------------------------------
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
         """One tag query per page of tagged tables, not a ListTagsOfResource per table."""
-        pages = (
-            self.clients("resourcegroupstaggingapi", region)
-            .get_paginator("get_resources")
-            .paginate(ResourceTypeFilters=["dynamodb:table"], TagFilters=[{"Key": tag_key}])
-        )
-        with translated({}, f"listing DynamoDB tables tagged {tag_key} in {region}"):
-            for page in pages:
-                for mapping in page["ResourceTagMappingList"]:
-                    policy = tag_dict(mapping.get("Tags")).get(tag_key)
-                    if policy:
-                        yield mapping["ResourceARN"], policy
+        return self._tagged(region, tag_key, "dynamodb:table", "DynamoDB tables")
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         table = self._table(ref.region, ref.name, f"describing {ref.arn}")

@@ -113,17 +113,7 @@ class ElastiCacheRedisPlugin(ResourcePlugin):
         minutes). GetResources may list a group deleted moments ago; its preflight then reports
         ResourceNotFound.
         """
-        pages = (
-            self.clients("resourcegroupstaggingapi", region)
-            .get_paginator("get_resources")
-            .paginate(ResourceTypeFilters=[TAGGING_TYPE], TagFilters=[{"Key": tag_key}])
-        )
-        with translated({}, f"listing replication groups tagged {tag_key} in {region}"):
-            for page in pages:
-                for mapping in page["ResourceTagMappingList"]:
-                    policy = tag_dict(mapping.get("Tags")).get(tag_key)
-                    if policy:
-                        yield mapping["ResourceARN"], policy
+        return self._tagged(region, tag_key, TAGGING_TYPE, "replication groups")
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         group = self._group(ref.region, ref.name)

@@ -23,12 +23,11 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
-from lifeboat.domain.recovery import RESOURCE_TAG, RecoveryPointFacts, SourceSpec
+from lifeboat.domain.recovery import RESOURCE_TAG, SourceSpec
 from lifeboat.domain.restore import RESTORE_OPERATION_TAG, RestoredFacts, RestoreSpec, owned_by
 from lifeboat.errors import (
     InvalidInput,
@@ -42,14 +41,12 @@ from lifeboat.errors import (
 )
 from lifeboat.plugins.base import (
     PluginOperation,
-    QuotaUsage,
     RecoveryPointExists,
-    ResourcePlugin,
     RestoreTargetExists,
     RestoreWindow,
 )
 from lifeboat.plugins.rds.permissions import CLUSTER_IAM_ACTIONS
-from lifeboat.plugins.rds.snapshots import DB_CLUSTER_SNAPSHOT, RdsSnapshots
+from lifeboat.plugins.rds.snapshots import DB_CLUSTER_SNAPSHOT, RdsSnapshotPlugin
 
 _CLUSTER_ERRORS = {
     "DBClusterNotFoundFault": ResourceNotFound,
@@ -103,21 +100,15 @@ def writer_identifier(cluster_id: str) -> str:
     return f"{cluster_id[: _MAX_IDENTIFIER - len(digest) - 3].rstrip('-')}-{digest}-1"
 
 
-class RdsClusterPlugin(ResourcePlugin):
+class RdsClusterPlugin(RdsSnapshotPlugin):
     resource_type = "rds_cluster"
     arn_service = "rds"
     arn_kind = "cluster"
     max_concurrent_copies = 5
+    snapshot_kind = DB_CLUSTER_SNAPSHOT
+    snapshot_errors = _CLUSTER_ERRORS
+    snapshot_create_errors = _CREATE_ERRORS
     iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = CLUSTER_IAM_ACTIONS
-
-    def __init__(self, clients: ClientProvider) -> None:
-        super().__init__(clients)
-        self._snapshots = RdsSnapshots(
-            DB_CLUSTER_SNAPSHOT, self._rds, errors=_CLUSTER_ERRORS, create_errors=_CREATE_ERRORS
-        )
-
-    def _rds(self, region: str) -> Any:
-        return self.clients("rds", region)
 
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
         pages = self._rds(region).get_paginator("describe_db_clusters").paginate()
@@ -143,27 +134,6 @@ class RdsClusterPlugin(ResourcePlugin):
             endpoint=cluster.get("Endpoint"),
             port=cluster.get("Port"),
         )
-
-    def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        self._snapshots.create(ref, recovery_point_id, tags)
-
-    def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
-        return self._snapshots.describe(region, recovery_point_id)
-
-    def _copy(
-        self,
-        ref: ResourceRef,
-        recovery_point_id: str,
-        target_region: str,
-        kms_key_id: str | None,
-    ) -> None:
-        self._snapshots.copy(ref, recovery_point_id, target_region, kms_key_id)
-
-    def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
-        self._snapshots.delete(region, recovery_point_id)
-
-    def snapshot_quota(self, region: str) -> QuotaUsage | None:
-        return self._snapshots.quota(region)
 
     # --- restores -------------------------------------------------------------------------
     def _cluster(self, region: str, identifier: str, context: str) -> dict[str, Any]:

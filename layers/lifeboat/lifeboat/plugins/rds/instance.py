@@ -6,12 +6,11 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.network import RestoreNetwork
-from lifeboat.domain.recovery import RecoveryPointFacts, SourceSpec
+from lifeboat.domain.recovery import SourceSpec
 from lifeboat.domain.restore import RestoredFacts, RestoreSpec
 from lifeboat.errors import (
     InvalidInput,
@@ -24,14 +23,12 @@ from lifeboat.errors import (
 from lifeboat.plugins.base import (
     Discovered,
     PluginOperation,
-    QuotaUsage,
     RecoveryPointExists,
-    ResourcePlugin,
     RestoreTargetExists,
     RestoreWindow,
 )
 from lifeboat.plugins.rds.permissions import INSTANCE_IAM_ACTIONS
-from lifeboat.plugins.rds.snapshots import DB_SNAPSHOT, RdsSnapshots
+from lifeboat.plugins.rds.snapshots import DB_SNAPSHOT, RdsSnapshotPlugin
 
 _RDS_ERRORS = {
     "DBInstanceNotFound": ResourceNotFound,
@@ -73,21 +70,15 @@ _FAILED_STATUSES = frozenset(
 )
 
 
-class RdsInstancePlugin(ResourcePlugin):
+class RdsInstancePlugin(RdsSnapshotPlugin):
     resource_type = "rds_instance"
     arn_service = "rds"
     arn_kind = "db"
     max_concurrent_copies = 20
+    snapshot_kind = DB_SNAPSHOT
+    snapshot_errors = _RDS_ERRORS
+    snapshot_create_errors = _CREATE_ERRORS
     iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = INSTANCE_IAM_ACTIONS
-
-    def __init__(self, clients: ClientProvider) -> None:
-        super().__init__(clients)
-        self._snapshots = RdsSnapshots(
-            DB_SNAPSHOT, self._rds, errors=_RDS_ERRORS, create_errors=_CREATE_ERRORS
-        )
-
-    def _rds(self, region: str) -> Any:
-        return self.clients("rds", region)
 
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
         for found in self.inventory(region, tag_key):
@@ -123,27 +114,6 @@ class RdsInstancePlugin(ResourcePlugin):
             endpoint=(instance.get("Endpoint") or {}).get("Address"),
             port=(instance.get("Endpoint") or {}).get("Port"),
         )
-
-    def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        self._snapshots.create(ref, recovery_point_id, tags)
-
-    def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
-        return self._snapshots.describe(region, recovery_point_id)
-
-    def _copy(
-        self,
-        ref: ResourceRef,
-        recovery_point_id: str,
-        target_region: str,
-        kms_key_id: str | None,
-    ) -> None:
-        self._snapshots.copy(ref, recovery_point_id, target_region, kms_key_id)
-
-    def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
-        self._snapshots.delete(region, recovery_point_id)
-
-    def snapshot_quota(self, region: str) -> QuotaUsage | None:
-        return self._snapshots.quota(region)
 
     # --- restores -----------------------------------------------------------------------
     def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:

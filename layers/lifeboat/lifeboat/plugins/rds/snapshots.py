@@ -1,25 +1,25 @@
 """Manual RDS snapshots, for both kinds RDS has: DB snapshots (instances) and DB cluster snapshots.
 
 The two APIs differ only in their nouns (``CreateDBSnapshot`` / ``CreateDBClusterSnapshot``,
-``DBSnapshotArn`` / ``DBClusterSnapshotArn``, ...), so one implementation serves both plugins:
+``DBSnapshotArn`` / ``DBClusterSnapshotArn``, ...), so one base class serves both plugins:
 create tagged, describe by identifier, copy across regions under the DR key, delete, and read the
 account's quota.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.recovery import RecoveryPointFacts
 from lifeboat.errors import RecoveryPointNotFound
-from lifeboat.plugins.base import QuotaUsage
+from lifeboat.plugins.base import QuotaUsage, ResourcePlugin
 
-__all__ = ["DB_CLUSTER_SNAPSHOT", "DB_SNAPSHOT", "RdsSnapshots", "SnapshotKind"]
+__all__ = ["DB_CLUSTER_SNAPSHOT", "DB_SNAPSHOT", "RdsSnapshotPlugin", "SnapshotKind"]
 
 
 @dataclass(frozen=True)
@@ -52,21 +52,24 @@ DB_CLUSTER_SNAPSHOT = SnapshotKind(
 ErrorMap = Mapping[str, type[Exception]]
 
 
-class RdsSnapshots:
-    """One kind's snapshots; ``errors`` translates RDS's error codes, ``create_errors`` also maps
-    "already exists" to RecoveryPointExists (the base class judges whether the point is ours)."""
+class RdsSnapshotPlugin(ResourcePlugin):
+    """A plugin whose recovery points are manual RDS snapshots of one kind: the instance and
+    cluster plugins declare the kind and their error maps, and implement the rest (restores).
 
-    def __init__(
-        self, kind: SnapshotKind, rds: Callable[[str], Any], *, errors: ErrorMap, create_errors: ErrorMap
-    ) -> None:
-        self.kind = kind
-        self._rds = rds
-        self._errors = errors
-        self._create_errors = create_errors
+    ``snapshot_errors`` translates RDS's error codes; ``snapshot_create_errors`` also maps
+    "already exists" to RecoveryPointExists (the base class judges whether the point is ours).
+    """
 
-    def create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        kind = self.kind
-        with translated(self._create_errors, f"{kind.label} {recovery_point_id} of {ref.arn}"):
+    snapshot_kind: ClassVar[SnapshotKind]
+    snapshot_errors: ClassVar[ErrorMap]
+    snapshot_create_errors: ClassVar[ErrorMap]
+
+    def _rds(self, region: str) -> Any:
+        return self.clients("rds", region)
+
+    def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
+        kind = self.snapshot_kind
+        with translated(self.snapshot_create_errors, f"{kind.label} {recovery_point_id} of {ref.arn}"):
             getattr(self._rds(ref.region), f"create_{kind.call}")(
                 **{
                     f"{kind.noun}Identifier": recovery_point_id,
@@ -75,9 +78,9 @@ class RdsSnapshots:
                 }
             )
 
-    def describe(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
-        kind = self.kind
-        with translated(self._errors, f"{kind.label} {recovery_point_id} in {region}"):
+    def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
+        kind = self.snapshot_kind
+        with translated(self.snapshot_errors, f"{kind.label} {recovery_point_id} in {region}"):
             found = getattr(self._rds(region), f"describe_{kind.call}s")(
                 **{f"{kind.noun}Identifier": recovery_point_id}
             )[f"{kind.noun}s"]
@@ -99,10 +102,10 @@ class RdsSnapshots:
             created_at=snapshot.get("SnapshotCreateTime"),
         )
 
-    def copy(
+    def _copy(
         self, ref: ResourceRef, recovery_point_id: str, target_region: str, kms_key_id: str | None
     ) -> None:
-        kind = self.kind
+        kind = self.snapshot_kind
         source_arn = (
             f"arn:{ref.partition}:rds:{ref.region}:{ref.account_id}:{kind.arn_kind}:{recovery_point_id}"
         )
@@ -115,19 +118,19 @@ class RdsSnapshots:
         }
         if kms_key_id:
             request["KmsKeyId"] = kms_key_id
-        with translated(self._create_errors, f"copy of {recovery_point_id} to {target_region}"):
+        with translated(self.snapshot_create_errors, f"copy of {recovery_point_id} to {target_region}"):
             getattr(self._rds(target_region), f"copy_{kind.call}")(**request)
 
-    def delete(self, region: str, recovery_point_id: str) -> None:
-        kind = self.kind
-        with translated(self._errors, f"deleting {recovery_point_id} in {region}"):
+    def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
+        kind = self.snapshot_kind
+        with translated(self.snapshot_errors, f"deleting {recovery_point_id} in {region}"):
             getattr(self._rds(region), f"delete_{kind.call}")(**{f"{kind.noun}Identifier": recovery_point_id})
 
-    def quota(self, region: str) -> QuotaUsage | None:
+    def snapshot_quota(self, region: str) -> QuotaUsage | None:
         """The account's manual-snapshot quota of this kind in ``region`` and its use."""
-        with translated(self._errors, f"account quotas in {region}"):
+        with translated(self.snapshot_errors, f"account quotas in {region}"):
             quotas = self._rds(region).describe_account_attributes()["AccountQuotas"]
         for quota in quotas:
-            if quota["AccountQuotaName"] == self.kind.quota:
+            if quota["AccountQuotaName"] == self.snapshot_kind.quota:
                 return QuotaUsage(used=quota["Used"], max=quota["Max"])
         return None

@@ -1,0 +1,156 @@
+"""DynamoDB in moto, made to answer as AWS does where Lifeboat depends on it.
+
+- moto reports a backup's SSE settings where botocore drops them (not under
+  ``SourceTableFeatureDetails``) and restores tables without them: report and keep them.
+- ``ExportTableToPointInTime`` ignores ``S3SseAlgorithm``/``S3SseKmsKeyId`` and writes its data
+  under a random folder: record the encryption asked for (on the export and on the objects
+  written, reported by ``DescribeExport``) and write under ``AWSDynamoDB/<export id>/data/`` as
+  AWS documents.
+- ``ImportTable`` ignores ``SSESpecification``: give the imported table the encryption asked
+  for, and refuse an existing table name as AWS does (moto fails such an import later).
+- moto runs exports and imports in a background thread: run them in the calling request, so
+  that an imported table exists when ``ImportTable`` returns, as on AWS.
+
+None of this makes moto check a KMS key: the local run shows which key Lifeboat asked for, not
+that AWS would accept it.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+__all__ = ["patch_dynamodb"]
+
+
+# The request being served, for the DynamoDB export/import models, which moto builds without
+# the fields Lifeboat relies on (encryption). Requests are serialized (see below).
+_dynamodb_request = threading.local()
+
+
+def _remember_request(original: Any) -> Any:
+    def handler(self: Any) -> Any:
+        _dynamodb_request.body = self.body
+        try:
+            return original(self)
+        finally:
+            _dynamodb_request.body = None
+
+    return handler
+
+
+def _request_body() -> dict[str, Any]:
+    return getattr(_dynamodb_request, "body", None) or {}
+
+
+def _backup_reports_sse(original: property) -> property:
+    def description(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(self)  # type: ignore[misc]
+        sse = result["SourceTableDetails"].get("SSEDescription")
+        if sse:
+            result["SourceTableFeatureDetails"] = {"SSEDescription": sse}
+        return result
+
+    return property(description)
+
+
+def _restore_keeps_sse(original: Any) -> Any:
+    def parse_params(self: Any, source: Any) -> dict[str, Any]:
+        import copy
+
+        params: dict[str, Any] = original(self, source)
+        table = getattr(source, "table", source)  # a Backup holds a copy of its table
+        params["sse_specification"] = copy.deepcopy(table.sse_specification)
+        return params
+
+    return parse_params
+
+
+def _export_now(self: Any) -> None:
+    """Replaces ``TableExport.start``: keep the requested encryption, export in this request."""
+    from moto.core.utils import utcnow
+
+    body = _request_body()
+    self.lifeboat_sse = (body.get("S3SseAlgorithm"), body.get("S3SseKmsKeyId"))
+    self.lifeboat_started = utcnow()
+    self.run()
+    self.lifeboat_ended = utcnow()
+
+
+def _export_like_aws(self: Any, s3_backend: Any) -> None:
+    """Replaces ``TableExport._backup_to_s3_file``: AWS's layout, the requested encryption."""
+    import uuid
+
+    from moto.core.utils import gzip_compress
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+
+    lines = [dynamo_json_dump(item.to_json(root_attr_name="Item")) for item in self.table.all_items()]
+    data = "\n".join(lines).encode("utf-8")
+    algorithm, key_id = getattr(self, "lifeboat_sse", (None, None))
+    export_id = self.arn.rsplit("/", 1)[-1]
+    s3_backend.put_object(
+        bucket_name=self.s3_bucket,
+        key_name=f"{self.s3_prefix}/AWSDynamoDB/{export_id}/data/{uuid.uuid4().hex}.json.gz",
+        value=gzip_compress(data),
+        encryption="aws:kms" if algorithm == "KMS" else "AES256",
+        kms_key_id=key_id if algorithm == "KMS" else None,
+    )
+    self.item_count, self.processed_bytes = len(lines), len(data)
+    self.status = "COMPLETED"
+
+
+def _export_reports_sse(original: Any) -> Any:
+    def response(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original(self)
+        algorithm, key_id = getattr(self, "lifeboat_sse", (None, None))
+        started = getattr(self, "lifeboat_started", None)
+        extra = {
+            "S3SseAlgorithm": algorithm,
+            "S3SseKmsKeyId": key_id,
+            "ExportTime": started,
+            "StartTime": started,
+            "EndTime": getattr(self, "lifeboat_ended", None),
+        }
+        return result | {k: v for k, v in extra.items() if v is not None}
+
+    return response
+
+
+def _import_now(self: Any) -> None:
+    """Replaces ``TableImport.start``: import in this request, with the encryption asked for.
+
+    AWS refuses an import into an existing table name; moto would start it and fail it later.
+    """
+    from moto.dynamodb.exceptions import ResourceInUseException
+    from moto.dynamodb.models import dynamodb_backends
+
+    if self.table_name in dynamodb_backends[self.account_id][self.region_name].tables:
+        raise ResourceInUseException(f"Table already exists: {self.table_name}")
+    sse = (_request_body().get("TableCreationParameters") or {}).get("SSESpecification")
+    self.run()
+    if self.table is not None and sse and sse.get("Enabled"):
+        self.table.sse_specification = dict(sse)
+
+
+def patch_dynamodb(stack: ExitStack) -> None:
+    from moto.dynamodb.models.table import Backup, RestoredPITTable, RestoredTable
+    from moto.dynamodb.models.table_export import TableExport
+    from moto.dynamodb.models.table_import import TableImport
+    from moto.dynamodb.responses import DynamoHandler
+
+    for handler in ("export_table_to_point_in_time", "import_table"):
+        original = getattr(DynamoHandler, handler)
+        stack.enter_context(mock.patch.object(DynamoHandler, handler, _remember_request(original)))
+    stack.enter_context(mock.patch.object(Backup, "description", _backup_reports_sse(Backup.description)))
+    for restored, parse in (
+        (RestoredTable, "_parse_params_from_backup"),
+        (RestoredPITTable, "_parse_params_from_table"),
+    ):
+        original = getattr(restored, parse)
+        stack.enter_context(mock.patch.object(restored, parse, _restore_keeps_sse(original)))
+    stack.enter_context(mock.patch.object(TableExport, "start", _export_now))
+    stack.enter_context(mock.patch.object(TableExport, "_backup_to_s3_file", _export_like_aws))
+    stack.enter_context(mock.patch.object(TableExport, "response", _export_reports_sse(TableExport.response)))
+    stack.enter_context(mock.patch.object(TableImport, "start", _import_now))

@@ -1,0 +1,91 @@
+"""moto's engine: Step Functions' waits and retries, Lambda task clients, request handling.
+
+- Waits and Retry intervals sleep in real time in moto: scale them so a run with hour-long
+  back-off budgets finishes in seconds (the ASL itself is unchanged).
+- moto builds a new boto3 client for every Lambda task: cache them (about 3x faster Maps).
+- moto's backends are not thread-safe: serialize its request handling (see below).
+- moto parses every new state machine's ASL (about a second each): parse a definition once per
+  process; every emulated account creates the same ones, and executions parse them anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+__all__ = ["patch_engine"]
+
+
+class _ScaledTime:
+    def __init__(self, real: Any, scale: float) -> None:
+        self._real, self._scale = real, scale
+
+    def sleep(self, seconds: float) -> None:
+        self._real.sleep(seconds * self._scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+_moto_lock = threading.RLock()
+# ASL definitions moto has already parsed in this process: parsing one takes about a second and
+# every emulated account creates the same state machines (executions parse them again anyway).
+_validated_definitions: set[str] = set()
+
+
+def _validate_once(validate: Any) -> Any:
+    def validate_once(definition: str) -> None:
+        if definition not in _validated_definitions:
+            validate(definition)
+            _validated_definitions.add(definition)
+
+    return staticmethod(validate_once)
+
+
+def _serialized(call_action: Any) -> Any:
+    def serialized_call_action(self: Any) -> Any:
+        with _moto_lock:
+            return call_action(self)
+
+    return serialized_call_action
+
+
+def patch_engine(stack: ExitStack, time_scale: float) -> None:
+    import time
+
+    from moto.core.responses import BaseResponse
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_wait = WaitFunction._wait_interval
+    original_client_for = lambda_eval_utils.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
+        original_wait(self, env, wait_seconds * time_scale)
+
+    def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = original_client_for(region, service, state_credentials)
+            return clients[(region, service)]
+
+    stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledTime(time, time_scale)))
+    stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+    stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", cached_client_for))
+    validate = StepFunctionsParserBackend._validate_definition
+    stack.enter_context(
+        mock.patch.object(StepFunctionsParserBackend, "_validate_definition", _validate_once(validate))
+    )
+    # moto's backends are plain dicts: at 1,000 concurrent Map iterations a describe that
+    # iterates snapshots while another thread inserts one failed with "OrderedDict mutated
+    # during iteration". AWS serves concurrent calls safely; serialize moto's handling.
+    serialized = _serialized(BaseResponse.call_action)
+    stack.enter_context(mock.patch.object(BaseResponse, "call_action", serialized))
