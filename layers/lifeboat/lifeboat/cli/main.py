@@ -6,8 +6,9 @@ import typer
 
 from lifeboat.cli.backup import backup_app, demo
 from lifeboat.cli.cleanup import cleanup
+from lifeboat.cli.drill import drill_app
 from lifeboat.cli.health import health
-from lifeboat.cli.restore import drill_app, restore
+from lifeboat.cli.restore import restore
 
 __all__ = ["app"]
 

@@ -1,7 +1,7 @@
-"""``lifeboat restore`` and ``lifeboat drill``: start the workflows and show what they measured.
+"""``lifeboat restore``: start the restore workflow and show what it measured.
 
 Locally (``--local``) the demo fleet is seeded with real PostgreSQL databases behind its RDS
-instances and backed up first; against a stack the same state machines run on AWS.
+instances and backed up first; against a stack the same state machine runs on AWS.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from rich.table import Table
 
 from lifeboat.cli.console import console
 from lifeboat.cli.local_mode import local_mode
-from lifeboat.contracts.restore import DrillRunRequest, RestoreRequest
+from lifeboat.contracts.restore import RestoreRequest
 from lifeboat.domain.operations import Operation
 from lifeboat.state.store import StateStore
 
-drill_app = typer.Typer(help="Restore drills: prove recovery points restore, then tear down.")
 DEMO_RESOURCE = "orders-db"
 
 
@@ -82,13 +81,13 @@ def _restore_deployed(payload: dict[str, Any], stack: str, region: str | None, c
         stateMachineArn=deployed.outputs["RestoreStateMachineArn"], input=json.dumps(request)
     )["executionArn"]
     console.print(f"Started {execution}")
-    described = _wait(sfn, execution)
+    described = wait_for(sfn, execution)
     return print_restore(
         described, StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb")), console
     )
 
 
-def _wait(sfn: Any, execution: str) -> dict[str, Any]:
+def wait_for(sfn: Any, execution: str) -> dict[str, Any]:
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(15)
     return dict(described)
@@ -100,18 +99,22 @@ def print_restore(described: dict[str, Any], store: StateStore, console: Console
     if described["status"] != "SUCCEEDED" and "operationId" not in output:
         operation = _operation_of(described, store)
         if operation is None:
-            console.print(f"[red]restore rejected[/] ({described.get('error')}): {_cause(described)}")
+            console.print(
+                f"[red]restore rejected[/] ({described.get('error')}): {execution_cause(described)}"
+            )
             return 1
         output = {"operationId": operation.operation_id}
     operation = store.get(output["operationId"])
     if operation is None:
-        console.print(f"[red]restore {described['status']}[/]: {described.get('error')} {_cause(described)}")
+        console.print(
+            f"[red]restore {described['status']}[/]: {described.get('error')} {execution_cause(described)}"
+        )
         return 1
     print_operation(operation, console)
     return 0 if operation.status.value == "SUCCEEDED" else 1
 
 
-def _cause(described: dict[str, Any]) -> str:
+def execution_cause(described: dict[str, Any]) -> str:
     cause = described.get("cause") or ""
     try:
         return str(json.loads(cause).get("errorMessage", cause))
@@ -179,99 +182,3 @@ def print_operation(operation: Operation, console: Console) -> None:
             table.add_row(check["name"], str(check["expected"]), str(check["actual"]), result)
         console.print(table)
     console.print(f"  state table operation: {operation.operation_id}")
-
-
-@drill_app.callback(invoke_without_command=True)
-def drill(
-    ctx: typer.Context,
-    resource: Annotated[
-        list[str] | None,
-        typer.Option(help="Drill this ARN (repeatable; default: policies with drills enabled)."),
-    ] = None,
-    local: Annotated[
-        bool, typer.Option(help=f"Emulated account: drill {DEMO_RESOURCE} of the demo fleet.")
-    ] = False,
-    stack: Annotated[str, typer.Option(help="Deployed stack name.")] = "lifeboat-dev",
-    region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
-) -> None:
-    """Run a drill: restore each resource's newest valid DR copy, check it, measure RTO/RPO, tear down."""
-    if ctx.invoked_subcommand is not None:
-        return
-    request = DrillRunRequest(resources=resource, trigger="manual")
-    if local:
-        raise typer.Exit(local_mode().drill(request))
-    raise typer.Exit(_drill_deployed(request, stack, region, console))
-
-
-def _drill_deployed(request: DrillRunRequest, stack: str, region: str | None, console: Console) -> int:
-    from lifeboat.cli.deployed import DeployedStack
-
-    deployed = DeployedStack.find(stack, region)
-    sfn = deployed.client("stepfunctions")
-    execution = sfn.start_execution(
-        stateMachineArn=deployed.outputs["DrillStateMachineArn"],
-        input=json.dumps(request.model_dump(mode="json", by_alias=True, exclude_none=True)),
-    )["executionArn"]
-    console.print(f"Started {execution} (stop it with: lifeboat drill stop --stack {stack})")
-    described = _wait(sfn, execution)
-    return print_drills(
-        described, StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb")), console
-    )
-
-
-def print_drills(described: dict[str, Any], store: StateStore, console: Console) -> int:
-    if described["status"] != "SUCCEEDED":
-        console.print(
-            f"[red]drill run {described['status']}[/]: {described.get('error')} {_cause(described)}"
-        )
-        return 1
-    output = json.loads(described["output"])
-    failed = 0
-    for result in output["results"]:
-        operation = store.get(result["operationId"])
-        if operation is None:
-            console.print(f"[red]no operation {result['operationId']}[/]")
-            failed += 1
-            continue
-        print_operation(operation, console)
-        failed += operation.status.value != "SUCCEEDED"
-    for skipped in output.get("skipped", []):
-        console.print(f"  [dim]skipped[/] {skipped['arn'].rsplit(':', 1)[-1]}: {skipped['reason']}")
-    console.print(
-        f"Drill run {output['runId']}: {len(output['results']) - failed}/{len(output['results'])} passed"
-    )
-    return 1 if failed or not output["results"] else 0
-
-
-@drill_app.command("stop")
-def stop(
-    stack: Annotated[str, typer.Option(help="Deployed stack name.")] = "lifeboat-dev",
-    region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
-) -> None:
-    """Emergency stop: stop every running drill and tear down their temporary resources."""
-    from lifeboat.cli.deployed import DeployedStack
-    from lifeboat.service.drill_control import stop_drills
-
-    deployed = DeployedStack.find(stack, region)
-    lambda_client = deployed.client("lambda")
-
-    def abort(payload: dict[str, Any]) -> dict[str, Any]:
-        answer = lambda_client.invoke(
-            FunctionName=deployed.outputs["TeardownFunctionName"], Payload=json.dumps(payload)
-        )
-        result: dict[str, Any] = json.loads(answer["Payload"].read())
-        if answer.get("FunctionError"):
-            raise RuntimeError(f"teardown failed: {result.get('errorType')}: {result.get('errorMessage')}")
-        return result
-
-    report = stop_drills(
-        deployed.client("stepfunctions"),
-        deployed.outputs["DrillStateMachineArn"],
-        StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb")),
-        abort,
-        sweep_after=30,
-    )
-    console.print(f"Stopped {len(report.executions_stopped)} drill execution(s)")
-    for operation_id, state in report.teardowns.items():
-        console.print(f"  {operation_id}: teardown {state}")
-    raise typer.Exit(1 if any(state == "pending" for state in report.teardowns.values()) else 0)

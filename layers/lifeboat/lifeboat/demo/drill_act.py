@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifeboat.cli.restore import print_drills
+from lifeboat.cli.drill import print_drills
 from lifeboat.demo.context import DemoContext
 from lifeboat.demo.sample_data import CHECKED_DATABASES
 

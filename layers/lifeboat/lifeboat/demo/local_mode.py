@@ -14,7 +14,8 @@ from typing import Any
 from lifeboat.cli.backup import finish_run, follow_run
 from lifeboat.cli.cleanup import local_plan, print_plan, print_run
 from lifeboat.cli.console import console
-from lifeboat.cli.restore import DEMO_RESOURCE, print_drills, print_restore, restore_request
+from lifeboat.cli.drill import print_drills
+from lifeboat.cli.restore import DEMO_RESOURCE, print_restore, restore_request
 from lifeboat.contracts.cleanup import CleanupRequest
 from lifeboat.contracts.restore import DrillRunRequest
 from lifeboat.demo.acts import ACTS
