@@ -92,3 +92,34 @@ def test_an_rpo_alarm_after_recovery_does_nothing(cloud: LocalCloud) -> None:
     # THEN nothing is started
     assert outcome["action"] == "nothing"
     assert executions(cloud) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"account": "210987654321"}, "from account 210987654321"),
+        ({"region": "eu-west-1"}, "in eu-west-1"),
+        ({"resources": []}, "does not name the alarm"),
+        (
+            {
+                "resources": [
+                    "arn:aws:cloudwatch:us-east-1:210987654321:alarm:lifeboat-dev-rpo-breach-prod-policies"
+                ]
+            },
+            "does not name the alarm",
+        ),
+    ],
+    ids=["another-account", "another-region", "no-alarm-arn", "alarm-arn-of-another-account"],
+)
+def test_an_rpo_alarm_event_that_is_not_this_stacks_starts_nothing(
+    cloud: LocalCloud, change: dict[str, object], why: str
+) -> None:
+    # GIVEN a breach the prod RPO alarm would act on
+    seed_breach(cloud, ORDERS_ARN)
+    # WHEN an alarm event with Lifeboat's alarm name arrives from another account or region, or
+    # without this account's alarm ARN (forwarded from another bus, or forged)
+    outcome = cloud.invoke_function(TRIGGER, event("alarm_rpo_breach_prod.json") | change)
+    # THEN it is ignored, saying why, and no backup starts
+    assert outcome["action"] == "ignored"
+    assert why in outcome["reason"]
+    assert executions(cloud) == []

@@ -35,6 +35,13 @@ class ConfigSource:
             self._cached = (time.monotonic(), config)
             return config
 
+    def fresh(self) -> PolicyConfig:
+        """The config as it is now, not as cached: for a decision that must see a change made a
+        moment ago (cleanup re-reads ``forceRetain`` right before it deletes)."""
+        with self._lock:
+            self._cached = None
+        return self()
+
     def _read(self) -> dict[str, object]:
         path, parameter = os.environ.get(CONFIG_FILE_ENV), os.environ.get(CONFIG_PARAMETER_ENV)
         if path:

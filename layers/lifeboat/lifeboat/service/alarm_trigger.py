@@ -4,7 +4,8 @@
   ``resource`` dimension when it has one, otherwise the resources of its ``policy`` /
   ``environment`` whose latest health snapshot is a breach.
 - Any other Lifeboat alarm opens an incident record (its own alarm action already notified).
-- Alarms whose name does not carry the stack's prefix are not ours: ignored and logged.
+- Alarms whose name does not carry the stack's prefix, or whose event comes from another account
+  or region or does not name the alarm's ARN in this account, are not ours: ignored and logged.
 
 Repeated deliveries within ``DEDUPE_WINDOW`` start one backup per resource: a conditional write
 claims the resource, and the execution name is derived from the claim, so even a retry after a
@@ -89,6 +90,9 @@ class AlarmEvent(BaseModel):
 
     detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
     source: Literal["aws.cloudwatch"]
+    account: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    resources: list[str] = Field(default_factory=list)
     time: datetime
     detail: AlarmDetail
 
@@ -125,12 +129,33 @@ def handle_alarm(event: AlarmEvent, deps: Deps) -> AlarmOutcome:
     if not name.startswith(prefix):
         logger.warning("ignored an alarm Lifeboat does not own", extra={"alarm": name, "prefix": prefix})
         return AlarmOutcome(alarm_name=name, action="ignored", reason=f"not a Lifeboat alarm ({prefix}*)")
+    foreign = _not_this_stacks(event)
+    if foreign:
+        logger.warning("ignored an alarm event from elsewhere", extra={"alarm": name, "why": foreign})
+        return AlarmOutcome(alarm_name=name, action="ignored", reason=foreign)
     if event.detail.state.value != "ALARM":
         return AlarmOutcome(alarm_name=name, action="ignored", reason=f"state is {event.detail.state.value}")
     rpo = [m for m in event.metrics if m.namespace == LIFEBOAT_NAMESPACE and m.name in RPO_METRICS]
     if rpo:
         return _back_up_breaches(event, rpo, deps)
     return _open_incident(event, deps)
+
+
+def _not_this_stacks(event: AlarmEvent) -> str | None:
+    """Why the event is not about an alarm of this stack's account and region (None: it is).
+
+    The stack's own state machine ARN names its account and region. An event from another
+    account (a bus that accepts forwarded events) or region, or one whose ``resources`` do not
+    name the alarm in this account, starts nothing.
+    """
+    machine = _setting(BACKUP_STATE_MACHINE_ENV).split(":")
+    partition, region, account = machine[1], machine[3], machine[4]
+    alarm_arn = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{event.detail.alarm_name}"
+    if (event.account, event.region) != (account, region):
+        return f"the event comes from account {event.account} in {event.region}, not this stack's"
+    if alarm_arn not in event.resources:
+        return f"the event does not name the alarm {alarm_arn}"
+    return None
 
 
 def _affected(rpo: list[AlarmMetricRef], deps: Deps) -> tuple[list[str], str]:

@@ -239,8 +239,12 @@ def _time(value: Any) -> datetime:
 
 # --- deleting -------------------------------------------------------------------------------
 def delete_batch(batch: DeletionBatch, deps: Deps) -> BatchResult:
-    """Delete one resource's planned points; each is re-checked against the snapshot's tags."""
-    results = [_delete_one(batch, deletion, deps) for deletion in batch.deletions]
+    """Delete one resource's planned points. Immediately before each delete the plan is decided
+    again from the state table and the config as they are then, and the snapshot's tags are
+    checked: a hold, ``forceRetain`` or a drill that appeared since the plan, or a newer point
+    that failed, keeps the point (the last good copy is never lost to a stale plan)."""
+    policy = deps.config.fresh().policies.get(batch.policy)
+    results = [_delete_one(batch, deletion, policy, deps) for deletion in batch.deletions]
     deleted = sum(1 for r in results if r.outcome is not DeletionOutcome.REFUSED)
     refused = len(results) - deleted
     metrics.add_metric(name="RecoveryPointsDeleted", unit=MetricUnit.Count, value=deleted)
@@ -248,13 +252,19 @@ def delete_batch(batch: DeletionBatch, deps: Deps) -> BatchResult:
     return BatchResult(resource_arn=batch.resource_arn, deleted=deleted, refused=refused, results=results)
 
 
-def _delete_one(batch: DeletionBatch, deletion: PlannedDeletion, deps: Deps) -> DeletionResult:
+def _delete_one(
+    batch: DeletionBatch, deletion: PlannedDeletion, policy: Policy | None, deps: Deps
+) -> DeletionResult:
     point, region = deletion.recovery_point_id, deletion.region
     operation_id = delete_operation_id(point, region)
     existing = deps.store.get(operation_id)
     if existing is not None and existing.status is OperationStatus.SUCCEEDED:
         _mark_deleted(deps, deletion, operation_id)
         return _result(deletion, DeletionOutcome.ALREADY_DELETED, "recorded by an earlier run")
+    kept = _kept_now(batch, deletion, policy, deps)
+    if kept is not None:
+        logger.warning("planned deletion refused at delete time", extra={"point": point, "region": region})
+        return _result(deletion, DeletionOutcome.REFUSED, f"kept at delete time: {kept}")
     ref = ResourceRef.parse(batch.resource_arn)
     plugin = plugin_for(ref, deps.clients)
     try:
@@ -307,6 +317,25 @@ def _delete_one(batch: DeletionBatch, deletion: PlannedDeletion, deps: Deps) -> 
     _mark_deleted(deps, deletion, operation_id)
     outcome = DeletionOutcome.ALREADY_DELETED if gone else DeletionOutcome.DELETED
     return _result(deletion, outcome, deletion.reason)
+
+
+def _kept_now(
+    batch: DeletionBatch, deletion: PlannedDeletion, policy: Policy | None, deps: Deps
+) -> str | None:
+    """Why the point must stay, decided from the resource's records as they are now (None: it
+    may go). The same rules as the plan: pins, drills and restores using it, the newest valid
+    point and the minimum count of its region, the policy's retention and ``forceRetain``."""
+    if policy is None:
+        return f"policy {batch.policy!r} is no longer in the config"
+    now_points = _points(deps.store.items_of(batch.resource_arn))
+    decisions = decide(
+        now_points, _rules(policy), deps.now(), retain_all=_retain_all(policy, source_deleted=False)
+    )
+    for decision in decisions:
+        point = decision.point
+        if (point.recovery_point_id, point.region) == (deletion.recovery_point_id, deletion.region):
+            return None if decision.action is Action.DELETE else decision.reason
+    return "no longer recorded as an existing point"
 
 
 def _mark_deleted(deps: Deps, deletion: PlannedDeletion, operation_id: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import Protocol
 
 from lifeboat.aws.clients import ClientProvider, default_clients
 from lifeboat.aws.config_source import ConfigSource
@@ -15,6 +16,14 @@ from lifeboat.errors import ConfigError
 from lifeboat.state.store import StateStore
 
 STATE_TABLE_ENV = "STATE_TABLE_NAME"
+
+
+class ConfigReader(Protocol):
+    """The policy config: cached (``()``) or as it is now (``fresh()``)."""
+
+    def __call__(self) -> PolicyConfig: ...
+
+    def fresh(self) -> PolicyConfig: ...
 
 
 def _utcnow() -> datetime:
@@ -26,7 +35,7 @@ class Deps:
     region: str
     clients: ClientProvider
     store: StateStore
-    config: Callable[[], PolicyConfig]
+    config: ConfigReader
     now: Callable[[], datetime] = field(default=_utcnow)
 
 

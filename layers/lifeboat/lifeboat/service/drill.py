@@ -3,7 +3,8 @@
 A drill restores a resource's newest valid recovery point in its drill region (the first DR
 region by default) into a temporary resource tagged as that drill's own, checks it, and deletes
 it; the restore and check steps are the restore workflow's (service/restore/). Teardown
-touches only a resource tagged as the drill's own (ResourcePlugin.teardown refuses anything else).
+touches only a resource the state table records as that drill's target and whose tags say it is
+the drill's own (ResourcePlugin.teardown refuses anything else).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from lifeboat.contracts.restore import (
 )
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import normalise_time
-from lifeboat.domain.operations import OperationStatus
-from lifeboat.errors import OperationNotFound, ResourceNotFound, ResourceNotReady
+from lifeboat.domain.operations import OperationStatus, OperationType
+from lifeboat.errors import OperationNotFound, ResourceNotFound, ResourceNotReady, TeardownRefused
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import TeardownState
@@ -67,11 +68,31 @@ def teardown(step: RestoreStep, deps: Deps) -> TeardownResult:
 
 
 def _teardown(plan: RestorePlan, deps: Deps) -> TeardownState:
+    _require_recorded_drill(plan, deps)
     ref = ResourceRef.parse(plan.resource_arn)
     state = plugin_for(ref, deps.clients).teardown(plan.region, plan.spec.target_id, plan.operation_id)
     if state is TeardownState.DELETING:
         stamp(deps, plan.operation_id, "teardownStartedAt")
     return state
+
+
+def _require_recorded_drill(plan: RestorePlan, deps: Deps) -> None:
+    """The state table must say this drill planned this very target: the resource's tags alone
+    can be copied, so a forged or altered plan tears nothing down."""
+    operation = deps.store.get(plan.operation_id)
+    recorded = operation.details.get("plan") if operation is not None else None
+    planned = RestorePlan.model_validate(recorded) if recorded else None
+    if (
+        operation is None
+        or operation.type is not OperationType.DRILL
+        or planned is None
+        or (planned.spec.target_id, planned.region, planned.resource_arn)
+        != (plan.spec.target_id, plan.region, plan.resource_arn)
+    ):
+        raise TeardownRefused(
+            f"{plan.spec.target_id} in {plan.region} is not recorded as the temporary resource of drill "
+            f"{plan.operation_id}; Lifeboat deletes only what its state table says a drill restored"
+        )
 
 
 def abort(request: AbortRequest, deps: Deps) -> TeardownResult:
