@@ -58,6 +58,9 @@ class LambdaEmulator:
         self.errors: Counter[str] = Counter()
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
+        # Fault injection (local/faults.py): whether an invocation of this function times out
+        # after its work is done.
+        self.times_out_after_work: Callable[[str], bool] | None = None
 
     def handler_for(self, arn: str) -> Callable[[dict[str, Any], Any], Any]:
         spec = self.functions[arn]
@@ -78,7 +81,15 @@ class LambdaEmulator:
         self.invocations[name] += 1
         context = LambdaContext(name, arn, str(uuid.uuid4()))
         try:
-            return self.handler_for(arn)(event, context), False
+            result = self.handler_for(arn)(event, context)
+            if self.times_out_after_work is not None and self.times_out_after_work(name):
+                # Its work is done, but Lambda reports a timeout: Step Functions retries the task.
+                self.errors[name] += 1
+                return {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": "Task timed out after 900.00 seconds",
+                }, True
+            return result, False
         except Exception as exc:  # noqa: BLE001 - every error must reach Step Functions, as on AWS
             self.errors[name] += 1
             return {

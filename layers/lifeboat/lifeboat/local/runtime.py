@@ -21,6 +21,7 @@ import boto3
 
 from lifeboat.aws.clients import default_clients
 from lifeboat.local.dataplane import LocalDataPlane
+from lifeboat.local.faults import FaultInjector, FaultPlan
 from lifeboat.local.lambda_emulation import LambdaContext, LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
 from lifeboat.local.template import FunctionSpec, Template, load_template
@@ -297,6 +298,19 @@ class LocalCloud:
         payload = _apply_input_transformer(target["InputTransformer"], event)
         machine = target["Arn"]["Ref"] if isinstance(target["Arn"], dict) else target["Arn"]
         return self.start_execution(machine, payload)
+
+    @contextmanager
+    def faults(self, plan: FaultPlan) -> Iterator[FaultInjector]:
+        """AWS faults (local/faults.py) for the duration of the block, on fresh clients."""
+        injector = FaultInjector(plan)
+        with injector.active(boto3._get_default_session().events):
+            self._reset_caches()
+            self.lambdas.times_out_after_work = injector.lambda_times_out
+            try:
+                yield injector
+            finally:
+                self.lambdas.times_out_after_work = None
+                self._reset_caches()
 
     def invoke_function(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
         """Invoke one of the template's functions as its trigger (rule, stream, alarm) would.

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from lifeboat.aws.clients import mutation_client
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -34,6 +35,7 @@ from lifeboat.errors import (
     ResourceNotFound,
     ResourceNotReady,
     SnapshotQuotaExceeded,
+    TransientAwsError,
 )
 from lifeboat.plugins.base import (
     PluginOperation,
@@ -89,9 +91,14 @@ class EbsVolumePlugin(ResourcePlugin):
         PluginOperation.DISCOVER: frozenset({"ec2:DescribeVolumes"}),
         PluginOperation.DESCRIBE_SOURCE: frozenset({"ec2:DescribeVolumes"}),
         PluginOperation.SNAPSHOT_QUOTA: frozenset(),
-        PluginOperation.CREATE: frozenset({"ec2:CreateSnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots"}),
+        # DeleteSnapshot: the second snapshot of a point that two racing executions both made.
+        PluginOperation.CREATE: frozenset(
+            {"ec2:CreateSnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots", "ec2:DeleteSnapshot"}
+        ),
         PluginOperation.DESCRIBE_RECOVERY_POINT: frozenset({"ec2:DescribeSnapshots"}),
-        PluginOperation.COPY: frozenset({"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots"}),
+        PluginOperation.COPY: frozenset(
+            {"ec2:CopySnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots", "ec2:DeleteSnapshot"}
+        ),
         PluginOperation.DELETE: frozenset({"ec2:DeleteSnapshot", "ec2:DescribeSnapshots"}),
         # The target is looked up by name first (a retried step), the snapshot by its tag, the
         # source for its zone and performance. EBS uses the snapshot's KMS key for the caller.
@@ -173,12 +180,34 @@ class EbsVolumePlugin(ResourcePlugin):
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
         if self._find(ref.region, recovery_point_id) is not None:
             raise RecoveryPointExists(recovery_point_id)
-        with translated(_EC2_ERRORS, f"snapshot {recovery_point_id} of {ref.arn}"):
-            self._ec2(ref.region).create_snapshot(
-                VolumeId=ref.name,
-                Description=f"Lifeboat recovery point {recovery_point_id}",
-                TagSpecifications=_tag_spec(tags),
-            )
+        request = {
+            "VolumeId": ref.name,
+            "Description": f"Lifeboat recovery point {recovery_point_id}",
+            "TagSpecifications": _tag_spec(tags),
+        }
+        self._send_once(ref.region, recovery_point_id, "create_snapshot", request)
+
+    def _send_once(self, region: str, recovery_point_id: str, call: str, request: dict[str, Any]) -> None:
+        """CreateSnapshot and CopySnapshot take no client token: each is sent once, and when its
+        answer is lost (a timeout, a throttle, a 5xx) Lifeboat looks for the snapshot, tagged
+        at creation, before anything sends it again. Found: the call happened. Not found: the
+        error stands and the workflow retries the step, which looks first.
+
+        Two executions of one run (a schedule delivered twice) can both look, find nothing and
+        send: the first snapshot started is the point, and the other execution deletes its own
+        (deleting a pending snapshot or copy cancels it)."""
+        context = f"{call.replace('_', ' ')} {recovery_point_id} in {region}"
+        try:
+            with translated(_EC2_ERRORS, context):
+                made = getattr(mutation_client(self.clients, "ec2", region), call)(**request)
+        except TransientAwsError:
+            if self._find(region, recovery_point_id) is None:
+                raise
+            return
+        first = self._find(region, recovery_point_id)
+        if first is not None and first["SnapshotId"] != made["SnapshotId"]:
+            with translated(_EC2_ERRORS, f"deleting a second {recovery_point_id} in {region}"):
+                self._ec2(region).delete_snapshot(SnapshotId=made["SnapshotId"])
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         snapshot = self._find(region, recovery_point_id)
@@ -219,8 +248,7 @@ class EbsVolumePlugin(ResourcePlugin):
         }
         if kms_key_id:
             request |= {"Encrypted": True, "KmsKeyId": kms_key_id}
-        with translated(_EC2_ERRORS, f"copy of {recovery_point_id} to {target_region}"):
-            self._ec2(target_region).copy_snapshot(**request)
+        self._send_once(target_region, recovery_point_id, "copy_snapshot", request)
 
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
         snapshot = self._find(region, recovery_point_id)

@@ -10,6 +10,8 @@
   for, and refuse an existing table name as AWS does (moto fails such an import later).
 - moto runs exports and imports in a background thread: run them in the calling request, so
   that an imported table exists when ``ImportTable`` returns, as on AWS.
+- moto starts a new export for every request: a repeated ``ClientToken`` gets back the export it
+  started, as on AWS (a retried copy step must not export twice).
 
 None of this makes moto check a KMS key: the local run shows which key Lifeboat asked for, not
 that AWS would accept it.
@@ -134,7 +136,25 @@ def _import_now(self: Any) -> None:
         self.table.sse_specification = dict(sse)
 
 
+def _export_honours_client_token(original: Any) -> Any:
+    """``DynamoDBBackend.export_table``: a request repeating a ClientToken gets back the export
+    that token started, as AWS answers for 8 hours (moto starts a second export)."""
+
+    def export_table(self: Any, **kwargs: Any) -> Any:
+        token = _request_body().get("ClientToken")
+        started = getattr(self, "_lifeboat_export_tokens", {})
+        if token and token in started:
+            return self.table_exports[started[token]]
+        export = original(self, **kwargs)
+        if token:
+            self._lifeboat_export_tokens = started | {token: export.arn}
+        return export
+
+    return export_table
+
+
 def patch_dynamodb(stack: ExitStack) -> None:
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Backup, RestoredPITTable, RestoredTable
     from moto.dynamodb.models.table_export import TableExport
     from moto.dynamodb.models.table_import import TableImport
@@ -154,3 +174,8 @@ def patch_dynamodb(stack: ExitStack) -> None:
     stack.enter_context(mock.patch.object(TableExport, "_backup_to_s3_file", _export_like_aws))
     stack.enter_context(mock.patch.object(TableExport, "response", _export_reports_sse(TableExport.response)))
     stack.enter_context(mock.patch.object(TableImport, "start", _import_now))
+    stack.enter_context(
+        mock.patch.object(
+            DynamoDBBackend, "export_table", _export_honours_client_token(DynamoDBBackend.export_table)
+        )
+    )

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from lifeboat.aws.clients import ClientProvider
+from lifeboat.aws.clients import ClientProvider, mutation_client
 from lifeboat.aws.errors import error_code, translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -29,6 +29,7 @@ from lifeboat.errors import (
     RecoveryPointNotFound,
     ResourceNotFound,
     ResourceNotReady,
+    TransientAwsError,
 )
 from lifeboat.plugins.base import (
     PluginOperation,
@@ -61,6 +62,9 @@ __all__ = ["DynamoDbTablePlugin"]
 
 # A retried create looks for its backup from a little before its record was written.
 _CLOCK_SKEW = timedelta(minutes=5)
+# A record this young without a backup is another execution's, backing up right now; an older
+# one is a crashed attempt's, whose backup this step starts.
+_CREATE_GRACE = timedelta(minutes=2)
 
 
 class DynamoDbTablePlugin(ResourcePlugin):
@@ -153,13 +157,29 @@ class DynamoDbTablePlugin(ResourcePlugin):
                 raise RecoveryPointExists(recovery_point_id)
             since = record.recorded_at - _CLOCK_SKEW
             backup_arn = self._backup_named(ref.region, ref.name, recovery_point_id, since)
+            if backup_arn is None and datetime.now(UTC) - record.recorded_at < _CREATE_GRACE:
+                # Another execution of this run wrote the record moments ago and is backing up
+                # now: backing up too would make a second backup (names are not unique).
+                raise ResourceNotReady(f"{recovery_point_id} is being backed up by another attempt")
         if backup_arn is None:
+            backup_arn = self._back_up_once(ref, recovery_point_id, record.recorded_at - _CLOCK_SKEW)
+        self._records.write(ref.region, record.model_copy(update={"backup_arn": backup_arn}), tags)
+
+    def _back_up_once(self, ref: ResourceRef, recovery_point_id: str, since: datetime) -> str:
+        """CreateBackup takes no client token and names need not be unique: it is sent once, and
+        when its answer is lost Lifeboat looks for the backup by name before anything sends it
+        again (not found: the error stands and the workflow retries the step)."""
+        try:
             with translated(DYNAMODB_ERRORS, f"backup {recovery_point_id} of {ref.arn}"):
-                created = self._ddb(ref.region).create_backup(
+                created = mutation_client(self.clients, "dynamodb", ref.region).create_backup(
                     TableName=ref.name, BackupName=recovery_point_id
                 )
-            backup_arn = created["BackupDetails"]["BackupArn"]
-        self._records.write(ref.region, record.model_copy(update={"backup_arn": backup_arn}), tags)
+        except TransientAwsError:
+            found = self._backup_named(ref.region, ref.name, recovery_point_id, since)
+            if found is None:
+                raise
+            return found
+        return str(created["BackupDetails"]["BackupArn"])
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         return self._point(region, recovery_point_id).facts
