@@ -71,8 +71,14 @@ def inventory(cloud: LocalCloud, fleet: DemoFleet) -> dict[str, Item]:
             items[s["BackupArn"]] = ("dynamodb-backup", SOURCE, s["BackupName"])
         for summary in ddb.list_exports(TableArn=arn).get("ExportSummaries", []):
             export = ddb.describe_export(ExportArn=summary["ExportArn"])["ExportDescription"]
-            bucket_region = str(export["S3Bucket"]).rsplit("-", 3)[-3:]
-            items[summary["ExportArn"]] = ("dynamodb-export", "-".join(bucket_region), export.get("S3Prefix"))
+            region = "-".join(str(export["S3Bucket"]).rsplit("-", 3)[-3:])
+            # An export's description outlives its data: the copy is the objects it wrote.
+            data = f"{export.get('S3Prefix')}/AWSDynamoDB/{summary['ExportArn'].rsplit('/', 1)[-1]}/"
+            listed = cloud.client("s3", region).list_objects_v2(
+                Bucket=export["S3Bucket"], Prefix=data, MaxKeys=1
+            )
+            if listed.get("KeyCount"):
+                items[summary["ExportArn"]] = ("dynamodb-export", region, export.get("S3Prefix"))
     return items
 
 
