@@ -69,7 +69,7 @@ class RestoreRequest(CamelModel):
 class DrillItem(CamelModel):
     """One resource of a drill run."""
 
-    resource_arn: str
+    resource_arn: ResourceArn
     policy: str
 
 
@@ -106,7 +106,7 @@ class RestorePlan(CamelModel):
 
     operation_id: str
     purpose: Purpose
-    resource_arn: str
+    resource_arn: ResourceArn
     policy: str | None = None
     region: str
     mode: RestoreMode

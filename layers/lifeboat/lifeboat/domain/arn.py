@@ -13,6 +13,11 @@ _ARN = re.compile(
 )
 
 
+# Longer than any ARN of a type Lifeboat protects (an RDS ARN is under 200 characters), and short
+# enough for every state-table key that embeds one (DynamoDB keys stop at 2,048 bytes).
+MAX_ARN_LENGTH = 1024
+
+
 class ResourceRef(BaseModel):
     """A protected resource, identified by its ARN and split into the parts plugins need."""
 
@@ -32,6 +37,8 @@ class ResourceRef(BaseModel):
         arn = data.get("arn") if isinstance(data, dict) else data
         if not isinstance(arn, str):
             raise ValueError("a resource is identified by its ARN string")
+        if len(arn) > MAX_ARN_LENGTH:
+            raise ValueError(f"an ARN of {len(arn)} characters: at most {MAX_ARN_LENGTH} are accepted")
         match = _ARN.match(arn)
         if not match:
             raise ValueError(

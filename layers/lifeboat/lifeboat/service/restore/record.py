@@ -28,7 +28,7 @@ from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.service.deps import Deps
 from lifeboat.service.restore.plan import EVIDENCE_DAYS, drill_operation_id
-from lifeboat.service.restore.steps import restored
+from lifeboat.service.restore.steps import recorded, restored
 
 
 def record(request: RecordRequest, deps: Deps) -> RecordResult:
@@ -36,9 +36,7 @@ def record(request: RecordRequest, deps: Deps) -> RecordResult:
     plan = request.plan
     if plan is None:
         return _record_unplanned(request, deps)
-    operation = deps.store.get(plan.operation_id)
-    if operation is None:
-        raise OperationNotFound(f"operation {plan.operation_id} does not exist")
+    operation = recorded(plan, deps)
     now = deps.now()
     checks = request.checks
     failed = list(checks.failed) if checks else []

@@ -15,13 +15,15 @@ from lifeboat.contracts.restore import (
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.datachecks import DatabaseProfile, checksum_bounds, compare, data_age_seconds
 from lifeboat.domain.ids import backup_operation_id
-from lifeboat.domain.operations import OperationStatus
+from lifeboat.domain.operations import Operation, OperationStatus
 from lifeboat.domain.recovery import Check
 from lifeboat.domain.restore import (
     RestoredFacts,
     restored_checks,
 )
 from lifeboat.errors import (
+    ConfigError,
+    InvalidInput,
     OperationAlreadyFinished,
     OperationNotFound,
     ResourceNotReady,
@@ -36,14 +38,31 @@ def _source_profile(deps: Deps, recovery_point_id: str | None) -> DatabaseProfil
     """The source's profile taken when the point was backed up: one read of its backup operation,
     not the resource's whole history (a copy holds its source point's data, under the same id)."""
     backup = deps.store.get(backup_operation_id(recovery_point_id)) if recovery_point_id else None
-    recorded = backup.details.get("sourceProfile") if backup else None
-    return DatabaseProfile.model_validate(recorded) if recorded else None
+    profiled = backup.details.get("sourceProfile") if backup else None
+    return DatabaseProfile.model_validate(profiled) if profiled else None
+
+
+def recorded(plan: RestorePlan, deps: Deps) -> Operation:
+    """The operation the plan step opened, which must hold this very plan: a forged or altered
+    plan (another region, target or resource) reaches no AWS call."""
+    operation = deps.store.get(plan.operation_id)
+    if operation is None:
+        raise OperationNotFound(
+            f"operation {plan.operation_id} does not exist: no restore or drill planned it"
+        )
+    stored = operation.details.get("plan")
+    if not stored or RestorePlan.model_validate(stored) != plan:
+        raise InvalidInput(
+            f"the plan given for {plan.operation_id} differs from the one its plan step recorded; "
+            "nothing was done"
+        )
+    return operation
 
 
 def start(step: RestoreStep, deps: Deps) -> StartResult:
     plan = step.plan
-    current = deps.store.get(plan.operation_id)
-    if current is not None and current.status.terminal:
+    current = recorded(plan, deps)
+    if current.status.terminal:
         # An aborted drill (lifeboat drill stop) must not restore anything afterwards.
         raise OperationAlreadyFinished(
             f"{plan.operation_id} is already {current.status.value}: {current.cause}"
@@ -53,7 +72,7 @@ def start(step: RestoreStep, deps: Deps) -> StartResult:
         plan.recovery_point_id, plan.spec, plan.operation_id, ref=ref, point_in_time=plan.point_in_time
     )
     # The start time goes in the status write, once: a retried start keeps the first one.
-    started = current is not None and current.details.get("restoreStartedAt")
+    started = current.details.get("restoreStartedAt")
     deps.store.transition(
         plan.operation_id,
         OperationStatus.RUNNING,
@@ -84,6 +103,7 @@ def restored(deps: Deps, plan: RestorePlan) -> RestoredFacts:
 def wait(step: RestoreStep, deps: Deps) -> AvailableResult:
     """ResourceNotReady until the restored resource is available (the workflow retries with back-off)."""
     plan = step.plan
+    recorded(plan, deps)
     facts = restored(deps, plan)
     if facts.failed:
         raise RestoreFailed(f"{facts.arn} is {facts.status}: AWS could not restore it; see its RDS events")
@@ -100,6 +120,7 @@ def wait(step: RestoreStep, deps: Deps) -> AvailableResult:
 def check(step: RestoreStep, deps: Deps) -> CheckResult:
     """Level 1 (the resource as restored) and, where configured, level 2 (the data over SQL)."""
     plan = step.plan
+    recorded(plan, deps)
     facts = restored(deps, plan)
     checks = restored_checks(
         facts,
@@ -140,7 +161,11 @@ def _data_checks(plan: RestorePlan, facts: RestoredFacts, deps: Deps) -> tuple[l
     from lifeboat.sqlchecks.connection import connect, credentials
     from lifeboat.sqlchecks.postgres import profile
 
-    config = deps.config().data_checks[plan.resource_arn]
+    config = deps.config().data_checks.get(plan.resource_arn)
+    if config is None:
+        raise ConfigError(
+            f"the plan asks for data checks of {plan.resource_arn}, which the config has none of"
+        )
     if facts.endpoint is None or facts.port is None:
         return [Check(name="connect", expected="an endpoint", actual="none reported", passed=False)], None
     source = _source_profile(deps, plan.recovery_point_id)
