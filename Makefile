@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck check bench sam-validate sam-build clean
+.PHONY: install demo test lint typecheck check checkov bench sam-validate sam-build clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+## checkov on the template: 0 failed checks; every skip carries its reason in template.yaml.
+## Its own venv: checkov pins libraries that the SAM CLI and cfn-lint pin differently.
+CHECKOV_VENV := .venv-checkov
+checkov:
+	test -x $(CHECKOV_VENV)/bin/checkov || ($(PYTHON) -m venv $(CHECKOV_VENV) && \
+		$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30)
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet
+
 ## Orchestration cost and API calls per resource, cold imports, restore/drill RTO (README: Measurements).
 bench: $(STAMP)
 	$(PY) bench/backup_cycle.py --resources 20
@@ -44,4 +52,4 @@ sam-build: $(STAMP)
 	$(VENV)/bin/sam build --template template.yaml
 
 clean:
-	rm -rf .aws-sam .lifeboat .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .lifeboat .pytest_cache .mypy_cache .ruff_cache .venv-checkov
