@@ -47,6 +47,18 @@ def seed_mixed_fleet(cloud: LocalCloud) -> DemoFleet:
     )
 
 
+def seed_three_types(cloud: LocalCloud) -> DemoFleet:
+    """One encrypted prod RDS instance, EBS volume and DynamoDB table: the cheaper fleet."""
+    return seed_demo_fleet(
+        cloud,
+        instances=(DemoInstance("orders-db", "prod", encrypted=True),),
+        clusters=(),
+        volumes=(DemoVolume("build-cache", "prod", encrypted=True),),
+        tables=(DemoTable("shopping-carts", "prod", encrypted=True, items=4),),
+        caches=(),
+    )
+
+
 def inventory(cloud: LocalCloud, fleet: DemoFleet) -> dict[str, Item]:
     """Every recovery-point-like item in every region, by its AWS id."""
     items: dict[str, Item] = {}

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from lifeboat.demo.fleet import DemoFleet, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
+from lifeboat.demo.fleet import DemoFleet
 from lifeboat.local.runtime import LocalCloud
 
-from .audit import inventory
+from .audit import inventory, seed_three_types
 from .bad_input import feed
 from .corpus import HANDLER_EVENTS
 
@@ -28,14 +28,7 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalClo
     """An account with a day's recovery points of an RDS instance, an EBS volume and a table."""
     log = tmp_path_factory.mktemp("corpus") / "local.log"
     with LocalCloud(time_scale=0.0001, log_file=log) as cloud:
-        fleet = seed_demo_fleet(
-            cloud,
-            instances=(DemoInstance("orders-db", "prod", encrypted=True),),
-            clusters=(),
-            volumes=(DemoVolume("build-cache", "prod", encrypted=True),),
-            tables=(DemoTable("shopping-carts", "prod", encrypted=True, items=4),),
-            caches=(),
-        )
+        fleet = seed_three_types(cloud)
         backup = cloud.deliver_schedule("DailyBackupSchedule", datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
         assert cloud.wait(backup)["status"] == "SUCCEEDED"
         yield cloud, fleet

@@ -16,7 +16,7 @@ import pytest
 from lifeboat.aws.clients import default_clients
 from lifeboat.cli.cleanup import local_plan
 from lifeboat.contracts.cleanup import CleanupRequest
-from lifeboat.demo.fleet import DemoFleet, DemoInstance, DemoTable, DemoVolume, demo_config, seed_demo_fleet
+from lifeboat.demo.fleet import DemoFleet, DemoInstance, demo_config, seed_demo_fleet
 from lifeboat.demo.retention_history import seed_history
 from lifeboat.domain.policy import Tier
 from lifeboat.domain.retention import Action
@@ -24,7 +24,7 @@ from lifeboat.local.faults import FaultPlan
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.service.deps import deps_from_env
 
-from .audit import inventory
+from .audit import inventory, seed_three_types
 
 TIME_SCALE = 0.0001
 DAYS_OF_HISTORY = 10
@@ -39,14 +39,7 @@ def history(tmp_path: Path) -> Iterator[tuple[LocalCloud, DemoFleet]]:
     """An RDS instance, an EBS volume and a DynamoDB table (prod, 2 DR regions) with 10 days of
     daily points in every region, under a policy that keeps dailies 7 days."""
     with LocalCloud(time_scale=TIME_SCALE, log_file=tmp_path / "local.log") as cloud:
-        fleet = seed_demo_fleet(
-            cloud,
-            instances=(DemoInstance("orders-db", "prod", encrypted=True),),
-            clusters=(),
-            volumes=(DemoVolume("build-cache", "prod", encrypted=True),),
-            tables=(DemoTable("shopping-carts", "prod", encrypted=True, items=4),),
-            caches=(),
-        )
+        fleet = seed_three_types(cloud)
         config = demo_config(fleet.keys)
         config["policies"]["prod"]["retentionDays"] = {"daily": 7}
         cloud.put_config(config)
