@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from lifeboat.cli.console import console
+from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.contracts.cleanup import CleanupPlanRequest, CleanupRequest, FleetPlan
 from lifeboat.domain.retention import Action, Decision, Rule
@@ -30,7 +31,10 @@ def cleanup(
     region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
 ) -> None:
     """Delete expired recovery points within the guards, or print the plan (--dry-run)."""
-    request = CleanupRequest(dry_run=dry_run, max_deletions=max_deletions, resources=resource)
+    try:
+        request = CleanupRequest(dry_run=dry_run, max_deletions=max_deletions, resources=resource)
+    except ValidationError as exc:
+        raise typer.Exit(refuse("cleanup arguments", exc)) from None
     raise typer.Exit(
         local_mode().cleanup(request) if local else _cleanup_deployed(request, stack, region, console)
     )

@@ -7,9 +7,10 @@ import json
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
-from lifeboat.cli.console import console
+from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.cli.restore import DEMO_RESOURCE, execution_cause, print_operation, wait_for
 from lifeboat.contracts.restore import DrillRunRequest
@@ -34,7 +35,10 @@ def drill(
     """Run a drill: restore each resource's newest valid DR copy, check it, measure RTO/RPO, tear down."""
     if ctx.invoked_subcommand is not None:
         return
-    request = DrillRunRequest(resources=resource, trigger="manual")
+    try:
+        request = DrillRunRequest(resources=resource, trigger="manual")
+    except ValidationError as exc:
+        raise typer.Exit(refuse("drill arguments", exc)) from None
     if local:
         raise typer.Exit(local_mode().drill(request))
     raise typer.Exit(_drill_deployed(request, stack, region, console))

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from lifeboat.cli.console import console
+from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.contracts.restore import RestoreRequest
 from lifeboat.domain.operations import Operation
@@ -64,7 +64,7 @@ def restore_request(payload: dict[str, Any], console: Console) -> dict[str, Any]
     try:
         request = RestoreRequest.model_validate({k: v for k, v in payload.items() if v is not None})
     except ValidationError as exc:
-        console.print(f"[red]invalid restore request:[/] {exc}")
+        refuse("restore request", exc)
         return None
     return request.model_dump(mode="json", by_alias=True, exclude_none=True)
 
