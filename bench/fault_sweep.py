@@ -24,19 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lifeboat.local.faults import FaultPlan
 from lifeboat.local.runtime import LocalCloud
-from reliability.audit import audit, inventory, seed_mixed_fleet
+from reliability.audit import audit, inventory, seed_mixed_fleet, standard_faults
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 COLUMNS = ("resources", "succeeded", "failed", "lost", "duplicates", "orphans", "stuck", "unexplained")
-
-
-def plan(seed: int) -> FaultPlan:
-    """The rates of tests/reliability: ~10% errors on every call, and the rarer faults."""
-    return FaultPlan(
-        seed=seed, error_rate=0.10, copy_quota_rate=0.15, lost_response_rate=0.25, lambda_timeout_rate=0.05
-    )
 
 
 def run_seed(seed: int, log_dir: Path) -> dict[str, Any]:
@@ -44,7 +36,7 @@ def run_seed(seed: int, log_dir: Path) -> dict[str, Any]:
     with LocalCloud(time_scale=0.0001, log_file=log_dir / f"seed-{seed}.log") as cloud:
         fleet = seed_mixed_fleet(cloud)
         before = inventory(cloud, fleet)
-        with cloud.faults(plan(seed)) as injector:
+        with cloud.faults(standard_faults(seed)) as injector:
             described = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT), timeout=600)
         result = audit(cloud, fleet, before, cloud.notifications())
     return {

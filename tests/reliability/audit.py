@@ -22,6 +22,7 @@ from typing import Any
 from lifeboat.aws.tags import tag_dict
 from lifeboat.demo.fleet import DemoCluster, DemoFleet, DemoInstance, DemoTable, DemoVolume, seed_demo_fleet
 from lifeboat.domain.recovery import RECOVERY_POINT_TAG
+from lifeboat.local.faults import FaultPlan
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.plugins import plugin_for
 
@@ -30,6 +31,13 @@ DR_REGIONS = ("us-west-2", "eu-west-1")
 REGIONS = (SOURCE, *DR_REGIONS)
 
 Item = tuple[str, str, str | None]  # (kind, region, recovery point id or None when unknown)
+
+
+def standard_faults(seed: int) -> FaultPlan:
+    """The rates of the suite and the sweep: ~10% errors on every call, and the rarer faults."""
+    return FaultPlan(
+        seed=seed, error_rate=0.10, copy_quota_rate=0.15, lost_response_rate=0.25, lambda_timeout_rate=0.05
+    )
 
 
 def seed_mixed_fleet(cloud: LocalCloud) -> DemoFleet:

@@ -16,20 +16,13 @@ from pathlib import Path
 
 import pytest
 from lifeboat.demo.fleet import DemoFleet
-from lifeboat.local.faults import FaultPlan
 from lifeboat.local.runtime import LocalCloud
 
-from .audit import audit, inventory, seed_mixed_fleet
+from .audit import audit, inventory, seed_mixed_fleet, standard_faults
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 # Hour-long back-off budgets (copy quota, completion waits) take a fraction of a second.
 TIME_SCALE = 0.0001
-
-
-def plan(seed: int) -> FaultPlan:
-    return FaultPlan(
-        seed=seed, error_rate=0.10, copy_quota_rate=0.15, lost_response_rate=0.25, lambda_timeout_rate=0.05
-    )
 
 
 @pytest.fixture
@@ -45,7 +38,7 @@ def test_a_daily_run_under_faults_loses_duplicates_orphans_and_strands_nothing(
     local, fleet = cloud
     before = inventory(local, fleet)
     # GIVEN faults of every kind, WHEN the daily schedule fires
-    with local.faults(plan(seed)) as injector:
+    with local.faults(standard_faults(seed)) as injector:
         described = local.wait(local.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT), timeout=300)
     # THEN the run ended, faults were really injected, and the audit (faults off) is clean
     assert described["status"] == "SUCCEEDED", described
@@ -63,7 +56,7 @@ def test_the_same_schedule_delivered_three_times_under_faults_makes_one_point_pe
     local, fleet = cloud
     before = inventory(local, fleet)
     # GIVEN faults, WHEN EventBridge delivers the same schedule event three times
-    with local.faults(plan(7)):
+    with local.faults(standard_faults(7)):
         if concurrent:
             executions = [local.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT) for _ in range(3)]
             outcomes = [local.wait(e, timeout=300) for e in executions]

@@ -5,6 +5,7 @@ deferred import cannot hide a circle."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,30 +34,24 @@ def _resolve(dotted: str) -> str | None:
     return None
 
 
-def _imports_of(module: str) -> set[str]:
-    found: set[str] = set()
+def _imported_names(module: str) -> Iterator[str]:
+    """Every dotted name the module's source imports, function-level imports included."""
     for node in ast.walk(ast.parse(MODULES[module].read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        found.update(t for n in names if (t := _resolve(n)) and t != module)
-    return found
+            yield from (alias.name for alias in node.names)
+
+
+def _imports_of(module: str) -> set[str]:
+    return {t for name in _imported_names(module) if (t := _resolve(name)) and t != module}
 
 
 GRAPH = {module: _imports_of(module) for module in MODULES}
 
 
 def _third_party_imports(module: str) -> set[str]:
-    roots = set()
-    for node in ast.walk(ast.parse(MODULES[module].read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
-    return roots
+    return {name.split(".")[0] for name in _imported_names(module)}
 
 
 def _cycles() -> list[list[str]]:

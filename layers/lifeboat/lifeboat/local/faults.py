@@ -119,7 +119,11 @@ class FaultInjector:
         def faulty(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
             return injector._handle(original, stubber, event_name, request, **kwargs)
 
-        scaled_sleep = _ScaledSleep(self.plan.sleep_scale)
+        import time
+
+        from lifeboat.local.moto_patches.engine import ScaledTime
+
+        scaled_sleep = ScaledTime(time, self.plan.sleep_scale)
         with ExitStack() as stack:
             stack.enter_context(mock.patch.object(BotocoreStubber, "__call__", faulty))
             stack.enter_context(mock.patch.object(endpoint, "time", scaled_sleep))
@@ -192,22 +196,6 @@ class FaultInjector:
     def _count(self, kind: str) -> None:
         with self._lock:
             self.injected[kind] += 1
-
-
-class _ScaledSleep:
-    """``time`` for botocore's endpoint: its retry back-off sleeps a share of the time."""
-
-    def __init__(self, scale: float) -> None:
-        import time
-
-        self._time = time
-        self._scale = scale
-
-    def sleep(self, seconds: float) -> None:
-        self._time.sleep(seconds * self._scale)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._time, name)
 
 
 def _error(request: Any, protocol: str, code: str, status: int, message: str) -> Any:

@@ -148,9 +148,9 @@ def _not_this_stacks(event: AlarmEvent) -> str | None:
     account (a bus that accepts forwarded events) or region, or one whose ``resources`` do not
     name the alarm in this account, starts nothing.
     """
-    machine = _setting(BACKUP_STATE_MACHINE_ENV).split(":")
-    partition, region, account = machine[1], machine[3], machine[4]
-    alarm_arn = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{event.detail.alarm_name}"
+    machine = ResourceRef.parse(_setting(BACKUP_STATE_MACHINE_ENV))
+    region, account = machine.region, machine.account_id
+    alarm_arn = f"arn:{machine.partition}:cloudwatch:{region}:{account}:alarm:{event.detail.alarm_name}"
     if (event.account, event.region) != (account, region):
         return f"the event comes from account {event.account} in {event.region}, not this stack's"
     if alarm_arn not in event.resources:

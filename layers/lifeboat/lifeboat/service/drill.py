@@ -21,14 +21,20 @@ from lifeboat.contracts.restore import (
 )
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import normalise_time
-from lifeboat.domain.operations import OperationStatus, OperationType
-from lifeboat.errors import OperationNotFound, ResourceNotFound, ResourceNotReady, TeardownRefused
+from lifeboat.domain.operations import Operation, OperationStatus, OperationType
+from lifeboat.errors import (
+    InvalidInput,
+    OperationNotFound,
+    ResourceNotFound,
+    ResourceNotReady,
+    TeardownRefused,
+)
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import TeardownState
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
-from lifeboat.service.restore import stamp
+from lifeboat.service.restore.steps import recorded, stamp
 
 
 def plan_run(request: DrillPlanInput, deps: Deps) -> DrillRunPlan:
@@ -59,40 +65,36 @@ def plan_run(request: DrillPlanInput, deps: Deps) -> DrillRunPlan:
 def teardown(step: RestoreStep, deps: Deps) -> TeardownResult:
     """Delete the drill's temporary resource; ResourceNotReady until it is gone (retried)."""
     plan = step.plan
-    state = _teardown(plan, deps)
+    operation = _recorded_drill(plan, deps)
+    state = _teardown(plan, operation, deps)
     if state is TeardownState.DELETING:
         raise ResourceNotReady(f"{plan.spec.target_id} in {plan.region} is being deleted")
-    stamp(deps, plan.operation_id, "tornDownAt")
+    stamp(deps, operation, "tornDownAt")
     metrics.add_metric(name="DrillTeardowns", unit=MetricUnit.Count, value=1)
     return TeardownResult(target_id=plan.spec.target_id, region=plan.region, state=state.value)
 
 
-def _teardown(plan: RestorePlan, deps: Deps) -> TeardownState:
-    _require_recorded_drill(plan, deps)
+def _teardown(plan: RestorePlan, operation: Operation, deps: Deps) -> TeardownState:
     ref = ResourceRef.parse(plan.resource_arn)
     state = plugin_for(ref, deps.clients).teardown(plan.region, plan.spec.target_id, plan.operation_id)
     if state is TeardownState.DELETING:
-        stamp(deps, plan.operation_id, "teardownStartedAt")
+        stamp(deps, operation, "teardownStartedAt")
     return state
 
 
-def _require_recorded_drill(plan: RestorePlan, deps: Deps) -> None:
+def _recorded_drill(plan: RestorePlan, deps: Deps) -> Operation:
     """The state table must say this drill planned this very target: the resource's tags alone
     can be copied, so a forged or altered plan tears nothing down."""
-    operation = deps.store.get(plan.operation_id)
-    recorded = operation.details.get("plan") if operation is not None else None
-    planned = RestorePlan.model_validate(recorded) if recorded else None
-    if (
-        operation is None
-        or operation.type is not OperationType.DRILL
-        or planned is None
-        or (planned.spec.target_id, planned.region, planned.resource_arn)
-        != (plan.spec.target_id, plan.region, plan.resource_arn)
-    ):
+    try:
+        operation: Operation | None = recorded(plan, deps)
+    except (OperationNotFound, InvalidInput):
+        operation = None
+    if operation is None or operation.type is not OperationType.DRILL:
         raise TeardownRefused(
             f"{plan.spec.target_id} in {plan.region} is not recorded as the temporary resource of drill "
             f"{plan.operation_id}; Lifeboat deletes only what its state table says a drill restored"
         )
+    return operation
 
 
 def abort(request: AbortRequest, deps: Deps) -> TeardownResult:
@@ -103,9 +105,10 @@ def abort(request: AbortRequest, deps: Deps) -> TeardownResult:
     operation = deps.store.get(request.operation_id)
     if operation is None:
         raise OperationNotFound(f"operation {request.operation_id} does not exist")
+    # The plan comes from the state table itself: nothing to check it against.
     plan = RestorePlan.model_validate(operation.details["plan"])
     try:
-        state = _teardown(plan, deps)
+        state = _teardown(plan, operation, deps)
     except ResourceNotFound:
         state = TeardownState.GONE
     except ResourceNotReady:

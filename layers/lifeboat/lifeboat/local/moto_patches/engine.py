@@ -15,10 +15,12 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
-__all__ = ["patch_engine"]
+__all__ = ["ScaledTime", "patch_engine"]
 
 
-class _ScaledTime:
+class ScaledTime:
+    """``time`` whose ``sleep`` lasts a share of the time asked: the emulator's waits."""
+
     def __init__(self, real: Any, scale: float) -> None:
         self._real, self._scale = real, scale
 
@@ -77,7 +79,7 @@ def patch_engine(stack: ExitStack, time_scale: float) -> None:
                 clients[(region, service)] = original_client_for(region, service, state_credentials)
             return clients[(region, service)]
 
-    stack.enter_context(mock.patch.object(retrier_decl, "time", _ScaledTime(time, time_scale)))
+    stack.enter_context(mock.patch.object(retrier_decl, "time", ScaledTime(time, time_scale)))
     stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
     stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", cached_client_for))
     validate = StepFunctionsParserBackend._validate_definition

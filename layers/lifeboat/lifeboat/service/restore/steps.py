@@ -83,15 +83,13 @@ def start(step: RestoreStep, deps: Deps) -> StartResult:
     return StartResult(target_id=plan.spec.target_id, region=plan.region, created=outcome.created)
 
 
-def stamp(deps: Deps, operation_id: str, name: str) -> datetime:
-    """Record when a step happened, the first time only: a retried step keeps the first time."""
-    operation = deps.store.get(operation_id)
-    if operation is None:
-        raise OperationNotFound(f"operation {operation_id} does not exist")
+def stamp(deps: Deps, operation: Operation, name: str) -> datetime:
+    """Record when a step happened, the first time only: a retried step keeps the first time.
+    ``operation`` is the step's own read of it (``recorded``): no second read."""
     if operation.details.get(name):
         return datetime.fromisoformat(str(operation.details[name]))
     now = deps.now()
-    deps.store.record_details(operation_id, {name: now.isoformat()})
+    deps.store.record_details(operation.operation_id, {name: now.isoformat()})
     return now
 
 
@@ -103,13 +101,13 @@ def restored(deps: Deps, plan: RestorePlan) -> RestoredFacts:
 def wait(step: RestoreStep, deps: Deps) -> AvailableResult:
     """ResourceNotReady until the restored resource is available (the workflow retries with back-off)."""
     plan = step.plan
-    recorded(plan, deps)
+    operation = recorded(plan, deps)
     facts = restored(deps, plan)
     if facts.failed:
         raise RestoreFailed(f"{facts.arn} is {facts.status}: AWS could not restore it; see its RDS events")
     if not facts.ready:
         raise ResourceNotReady(f"{facts.arn} is {facts.status}")
-    available_at = stamp(deps, plan.operation_id, "availableAt")
+    available_at = stamp(deps, operation, "availableAt")
     waited = (available_at - plan.requested_at).total_seconds()
     metrics.add_metric(name="RestoreSecondsToAvailable", unit=MetricUnit.Seconds, value=round(waited, 3))
     return AvailableResult(
