@@ -206,8 +206,11 @@ class EbsVolumePlugin(ResourcePlugin):
             return
         first = self._find(region, recovery_point_id)
         if first is not None and first["SnapshotId"] != made["SnapshotId"]:
-            with translated(_EC2_ERRORS, f"deleting a second {recovery_point_id} in {region}"):
-                self._ec2(region).delete_snapshot(SnapshotId=made["SnapshotId"])
+            try:
+                with translated(_EC2_ERRORS, f"deleting a second {recovery_point_id} in {region}"):
+                    self._ec2(region).delete_snapshot(SnapshotId=made["SnapshotId"])
+            except RecoveryPointNotFound:
+                pass  # already gone: a resent delete whose first answer was lost
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         snapshot = self._find(region, recovery_point_id)
