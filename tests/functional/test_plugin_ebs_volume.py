@@ -187,6 +187,71 @@ def test_delete_removes_only_that_recovery_point(account: Account) -> None:
         plugin.describe_recovery_point(SOURCE, point)
 
 
+def _second_snapshot(acct: Account, ref: ResourceRef, region: str, point: str) -> str:
+    """GIVEN helper: a racing writer's second snapshot of ``point`` in ``region``, left behind
+    because its maker lost CreateSnapshot's (or CopySnapshot's) answer."""
+    ec2 = acct.clients("ec2", region)
+    if region == SOURCE:
+        return str(
+            ec2.create_snapshot(
+                VolumeId=ref.name, TagSpecifications=_tag_spec(aws_tags(tags_for(ref.arn, point)))
+            )["SnapshotId"]
+        )
+    [source] = _ours(acct, SOURCE, point)
+    return str(
+        ec2.copy_snapshot(
+            SourceRegion=SOURCE,
+            SourceSnapshotId=source["SnapshotId"],
+            TagSpecifications=_tag_spec(aws_tags(tags_for(ref.arn, point))),
+        )["SnapshotId"]
+    )
+
+
+def _tag_spec(tags: list[dict[str, str]]) -> list[dict[str, Any]]:
+    return [{"ResourceType": "snapshot", "Tags": tags}]
+
+
+def test_a_racing_writers_second_snapshot_is_deleted_by_the_next_step_that_looks(account: Account) -> None:
+    """GIVEN a recovery point with a second snapshot a racing execution made and never deleted
+    (its answer was lost) WHEN the snapshot step is retried THEN the first snapshot is the point
+    and the other is gone: the account holds one snapshot per point, the one the point names."""
+    ref = _volume(account)
+    plugin, point = _snapshot(account, ref)
+    _second_snapshot(account, ref, SOURCE, point)
+
+    again = plugin.create_recovery_point(ref, point, tags_for(ref.arn, point))
+
+    assert again.created is False
+    [kept] = _ours(account, SOURCE, point)
+    assert plugin.describe_recovery_point(SOURCE, point).arn.endswith(kept["SnapshotId"])
+
+
+def test_a_racing_writers_second_copy_is_deleted_by_the_next_copy_step(account: Account) -> None:
+    """GIVEN a DR copy and a second copy of the same point a racing execution left behind WHEN the
+    copy step is retried THEN one copy remains in the DR region, under the DR key."""
+    ref = _volume(account)
+    plugin, point = _snapshot(account, ref)
+    plugin.copy_recovery_point(ref, point, DR, account.dr_key)
+    _second_snapshot(account, ref, DR, point)
+
+    again = plugin.copy_recovery_point(ref, point, DR, account.dr_key)
+
+    assert again.created is False
+    [kept] = _ours(account, DR, point)
+    assert plugin.describe_recovery_point(DR, point).arn.endswith(kept["SnapshotId"])
+
+
+def test_deleting_a_point_deletes_a_racing_writers_second_with_it(account: Account) -> None:
+    """GIVEN a point with two snapshots WHEN retention deletes the point THEN none is left behind."""
+    ref = _volume(account)
+    plugin, point = _snapshot(account, ref)
+    _second_snapshot(account, ref, SOURCE, point)
+
+    plugin.delete_recovery_point(SOURCE, point)
+
+    assert _ours(account, SOURCE, point) == []
+
+
 def test_a_deleted_volume_is_resource_not_found(account: Account) -> None:
     """GIVEN a volume ARN that no longer exists WHEN the preflight describes it THEN ResourceNotFound."""
     ref = ResourceRef.parse(f"arn:aws:ec2:{SOURCE}:{ACCOUNT_ID}:volume/vol-0123456789abcdef0")

@@ -167,18 +167,38 @@ class EbsVolumePlugin(ResourcePlugin):
             kms_key_id=volume.get("KmsKeyId"),
         )
 
-    def _find(self, region: str, recovery_point_id: str) -> dict[str, Any] | None:
-        """Our snapshot with that recovery point id in ``region``: one filtered call."""
+    def _found(self, region: str, recovery_point_id: str) -> list[dict[str, Any]]:
+        """Our snapshots with that recovery point id in ``region``, first started first: one
+        filtered call. More than one only if two writers raced past the lookup."""
         with translated(_EC2_ERRORS, f"snapshot {recovery_point_id} in {region}"):
             found = self._ec2(region).describe_snapshots(
                 OwnerIds=["self"],
                 Filters=[{"Name": f"tag:{RECOVERY_POINT_TAG}", "Values": [recovery_point_id]}],
             )["Snapshots"]
-        # Two only if two writers raced past the lookup: the first one started is the point.
-        return min(found, key=lambda s: (s["StartTime"], s["SnapshotId"])) if found else None
+        return sorted(found, key=lambda s: (s["StartTime"], s["SnapshotId"]))
+
+    def _find(self, region: str, recovery_point_id: str) -> dict[str, Any] | None:
+        """The recovery point's snapshot in ``region``: the first one started."""
+        found = self._found(region, recovery_point_id)
+        return found[0] if found else None
+
+    def _settle(self, region: str, recovery_point_id: str) -> dict[str, Any] | None:
+        """The first snapshot started is the point; any later one is a racing writer's second
+        and is deleted (deleting a pending snapshot or copy cancels it). Every writer settles
+        whenever it looks, so a second whose maker lost its answer, or failed to delete it, is
+        removed by whichever step looks next: a snapshot that is later than another in one
+        listing is never the first, so no two writers disagree on what to keep."""
+        found = self._found(region, recovery_point_id)
+        for second in found[1:]:
+            try:
+                with translated(_EC2_ERRORS, f"deleting a second {recovery_point_id} in {region}"):
+                    self._ec2(region).delete_snapshot(SnapshotId=second["SnapshotId"])
+            except RecoveryPointNotFound:
+                pass  # another writer deleted it, or a resent delete whose first answer was lost
+        return found[0] if found else None
 
     def _create(self, ref: ResourceRef, recovery_point_id: str, tags: dict[str, str]) -> None:
-        if self._find(ref.region, recovery_point_id) is not None:
+        if self._settle(ref.region, recovery_point_id) is not None:
             raise RecoveryPointExists(recovery_point_id)
         request = {
             "VolumeId": ref.name,
@@ -194,23 +214,16 @@ class EbsVolumePlugin(ResourcePlugin):
         error stands and the workflow retries the step, which looks first.
 
         Two executions of one run (a schedule delivered twice) can both look, find nothing and
-        send: the first snapshot started is the point, and the other execution deletes its own
-        (deleting a pending snapshot or copy cancels it)."""
+        send: both settle afterwards (and on any retry), keeping the first snapshot started."""
         context = f"{call.replace('_', ' ')} {recovery_point_id} in {region}"
         try:
             with translated(_EC2_ERRORS, context):
-                made = getattr(mutation_client(self.clients, "ec2", region), call)(**request)
+                getattr(mutation_client(self.clients, "ec2", region), call)(**request)
         except TransientAwsError:
-            if self._find(region, recovery_point_id) is None:
+            if self._settle(region, recovery_point_id) is None:
                 raise
             return
-        first = self._find(region, recovery_point_id)
-        if first is not None and first["SnapshotId"] != made["SnapshotId"]:
-            try:
-                with translated(_EC2_ERRORS, f"deleting a second {recovery_point_id} in {region}"):
-                    self._ec2(region).delete_snapshot(SnapshotId=made["SnapshotId"])
-            except RecoveryPointNotFound:
-                pass  # already gone: a resent delete whose first answer was lost
+        self._settle(region, recovery_point_id)
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         snapshot = self._find(region, recovery_point_id)
@@ -237,7 +250,7 @@ class EbsVolumePlugin(ResourcePlugin):
         target_region: str,
         kms_key_id: str | None,
     ) -> None:
-        if self._find(target_region, recovery_point_id) is not None:
+        if self._settle(target_region, recovery_point_id) is not None:
             raise RecoveryPointExists(recovery_point_id)
         source = self._find(ref.region, recovery_point_id)
         if source is None:
@@ -254,11 +267,16 @@ class EbsVolumePlugin(ResourcePlugin):
         self._send_once(target_region, recovery_point_id, "copy_snapshot", request)
 
     def delete_recovery_point(self, region: str, recovery_point_id: str) -> None:
-        snapshot = self._find(region, recovery_point_id)
-        if snapshot is None:
+        """Every snapshot of the point: a racing writer's second goes with the first."""
+        found = self._found(region, recovery_point_id)
+        if not found:
             raise RecoveryPointNotFound(f"EBS snapshot {recovery_point_id} in {region}: not found")
-        with translated(_EC2_ERRORS, f"deleting {recovery_point_id} in {region}"):
-            self._ec2(region).delete_snapshot(SnapshotId=snapshot["SnapshotId"])
+        for snapshot in found:
+            try:
+                with translated(_EC2_ERRORS, f"deleting {recovery_point_id} in {region}"):
+                    self._ec2(region).delete_snapshot(SnapshotId=snapshot["SnapshotId"])
+            except RecoveryPointNotFound:
+                pass  # gone since the listing: a racing delete
 
     def snapshot_quota(self, region: str) -> QuotaUsage | None:
         """None: EBS allows 100,000 snapshots per region, far from what Lifeboat keeps."""
