@@ -14,7 +14,7 @@ from unittest import mock
 
 import pytest
 from lifeboat.demo.fleet import DEMO_INSTANCES, DemoFleet, seed_demo_fleet
-from lifeboat.errors import KmsKeyNotUsable, PolicyViolation, SnapshotQuotaExceeded
+from lifeboat.errors import InvalidInput, KmsKeyNotUsable, PolicyViolation, SnapshotQuotaExceeded
 from lifeboat.local.runtime import LocalCloud
 
 EventLoader = Callable[..., dict[str, Any]]
@@ -96,6 +96,20 @@ def test_plan_expands_the_daily_run_into_protected_resources(account: Account) -
         }
     ]
     # AND planning changed nothing
+    assert account.snapshots("us-east-1") == []
+
+
+def test_a_manual_run_of_a_tier_no_policy_keeps_is_refused_before_anything_runs(account: Account) -> None:
+    # GIVEN an operator's run of the yearly tier, which no policy of the demo keeps
+    event = account.event("plan.json")
+    event["request"] |= {"tier": "yearly", "trigger": "manual"}
+    # WHEN it is planned THEN it is refused, naming the tier and the tiers kept (was: a plan of
+    # nothing that ended SUCCEEDED, "every protected resource SUCCEEDED" and exit 1)
+    with pytest.raises(InvalidInput, match=r"tier: no enabled policy keeps yearly .*daily, weekly, monthly"):
+        account.cloud.invoke_function("PlanFunction", event)
+    # AND a schedule of that tier still plans nothing, quietly
+    event["request"]["trigger"] = "schedule"
+    assert account.cloud.invoke_function("PlanFunction", event)["resources"] == []
     assert account.snapshots("us-east-1") == []
 
 

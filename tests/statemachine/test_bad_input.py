@@ -28,24 +28,39 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalClo
         yield seeded
 
 
-def test_unknown_and_malformed_resources_are_skipped_and_nothing_is_touched(
+def test_an_unknown_resource_is_skipped_and_nothing_is_touched(
     account: tuple[LocalCloud, DemoFleet],
 ) -> None:
     cloud, _ = account
     before = snapshot_counts(cloud)
-    # GIVEN an on-demand run naming an ARN that does not exist and a name that is not an ARN
+    # GIVEN an on-demand run naming a well-formed ARN that does not exist
     # WHEN it runs
-    execution = run(cloud, cloud.start_backup("daily", SCHEDULED_AT, resources=[UNKNOWN, MALFORMED]))
-    # THEN it completes having planned nothing, and says why each was left out
+    execution = run(cloud, cloud.start_backup("daily", SCHEDULED_AT, resources=[UNKNOWN]))
+    # THEN it completes having planned nothing, and says why it was left out
     assert execution["status"] == "SUCCEEDED"
     assert execution["output"]["resources"] == []
-    skipped = {s["arn"]: s["reason"] for s in execution["output"]["skipped"]}
-    assert set(skipped) == {UNKNOWN, MALFORMED}
-    assert skipped[UNKNOWN] == "not protected by any Lifeboat policy"
-    assert skipped[MALFORMED]
+    [skipped] = execution["output"]["skipped"]
+    assert skipped == {"arn": UNKNOWN, "reason": "not protected by any Lifeboat policy"}
     # AND no snapshot, no operation, no notification was made
     assert snapshot_counts(cloud) == before
-    assert [op for op in cloud.operations() if op["resourceArn"] in (UNKNOWN, MALFORMED)] == []
+    assert [op for op in cloud.operations() if op["resourceArn"] == UNKNOWN] == []
+    assert cloud.notifications() == []
+
+
+def test_a_malformed_resource_fails_the_run_cleanly_before_any_change(
+    account: tuple[LocalCloud, DemoFleet],
+) -> None:
+    cloud, _ = account
+    before, operations = snapshot_counts(cloud), len(cloud.operations())
+    # GIVEN an on-demand run naming a protected-looking name that is not an ARN
+    # WHEN it runs
+    execution = run(cloud, cloud.start_backup("daily", SCHEDULED_AT, resources=[UNKNOWN, MALFORMED]))
+    # THEN it FAILED with InvalidInput naming the field and the value (the operator's typo is
+    # refused, not quietly skipped), and nothing was snapshotted or recorded
+    assert (execution["status"], execution["error"]) == ("FAILED", "InvalidInput")
+    assert "resources.1" in execution["cause"] and "'orders-db'" in execution["cause"]
+    assert snapshot_counts(cloud) == before
+    assert len(cloud.operations()) == operations
     assert cloud.notifications() == []
 
 

@@ -8,20 +8,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lifeboat.cli.console import console
+from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
-from lifeboat.cli.outcomes import CopyOutcome, ResourceOutcome, run_outcomes
-from lifeboat.contracts.backup import Plan
+from lifeboat.cli.outcomes import CopyOutcome, ResourceOutcome, execution_cause, run_outcomes
+from lifeboat.contracts.backup import Plan, RunRequest
 from lifeboat.domain.policy import Tier
 
 backup_app = typer.Typer(help="Backup runs.", no_args_is_help=True)
 
 
 def demo(
-    time_scale: Annotated[float, typer.Option(help="Factor applied to Wait/Retry intervals.")] = 0.001,
+    time_scale: Annotated[
+        float, typer.Option(min=1e-6, max=1.0, help="Factor applied to Wait/Retry intervals (1 = real time).")
+    ] = 0.001,
 ) -> None:
     """Run a real daily backup cycle of a demo fleet on an emulated AWS account (no AWS needed)."""
     raise typer.Exit(local_mode().demo(time_scale))
@@ -36,6 +39,10 @@ def backup_run(
     region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
 ) -> None:
     """Start a backup run now and wait for every resource's outcome."""
+    try:
+        RunRequest(tier=tier, resources=resource)
+    except ValidationError as exc:
+        raise typer.Exit(refuse("backup arguments", exc)) from None
     if local:
         raise typer.Exit(local_mode().backup(tier, resource))
     _run_deployed(tier, resource, stack, region)
@@ -87,11 +94,12 @@ def _progress_of(item: dict[str, Any], copies: int, total: int) -> tuple[int, st
 
 
 def finish_run(described: dict[str, Any], store: Any, elapsed: float) -> int:
+    """The run's table and one verdict; the exit code says the same as the verdict."""
     if described["status"] != "SUCCEEDED":
-        console.print(
-            f"[red]Backup run {described['status']}[/]: {described.get('error')} {described.get('cause')}"
-        )
-        return 1
+        error = described.get("error")
+        cause = execution_cause(described)
+        console.print(f"[red]Backup run {described['status']}[/] ({error}): {cause}", soft_wrap=True)
+        return 2 if error == "InvalidInput" else 1
     plan = Plan.model_validate(json.loads(described["output"]))
     outcomes = run_outcomes(store, plan)
     console.print(_table(plan, outcomes))
@@ -100,13 +108,14 @@ def finish_run(described: dict[str, Any], store: Any, elapsed: float) -> int:
     failed = [o for o in outcomes if o.status != "SUCCEEDED"]
     for outcome in failed:
         console.print(f"  [red]{outcome.name}[/]: {outcome.error}: {outcome.cause}")
-    verdict = (
-        "[green]every protected resource SUCCEEDED"
-        if not failed
-        else f"[red]{len(failed)} resource(s) did not succeed"
-    )
+    if not outcomes:
+        verdict = "[red]nothing was backed up (every resource was skipped, see above)"
+    elif failed:
+        verdict = f"[red]{len(failed)} resource(s) did not succeed"
+    else:
+        verdict = "[green]every protected resource SUCCEEDED"
     console.print(f"Run {plan.run_id}: {len(outcomes)} resources, {verdict}[/] in {elapsed:.1f}s")
-    return 0 if not failed and outcomes else 1
+    return 0 if outcomes and not failed else 1
 
 
 def _short_key(key: str | None) -> str:

@@ -12,7 +12,8 @@ from rich.console import Console
 
 from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
-from lifeboat.cli.restore import DEMO_RESOURCE, execution_cause, print_operation, wait_for
+from lifeboat.cli.outcomes import execution_cause
+from lifeboat.cli.restore import DEMO_RESOURCE, print_operation, wait_for
 from lifeboat.contracts.restore import DrillRunRequest
 from lifeboat.state.store import StateStore
 

@@ -6,9 +6,10 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
-from lifeboat.cli.console import console
+from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.domain.health import (
     REPLICA_LAG_TARGET_SECONDS,
@@ -20,6 +21,7 @@ from lifeboat.domain.health import (
     format_seconds,
 )
 from lifeboat.domain.operations import OperationStatus
+from lifeboat.service.health import HealthRequest
 
 
 def health(
@@ -32,16 +34,29 @@ def health(
 ) -> None:
     """Live RPO per resource and region against its policy's target, read-replica lag against
     the 5-minute target, and restore drills (exit 1 when anything is over its target)."""
+    try:
+        HealthRequest(resource_arns=resource)
+    except ValidationError as exc:
+        raise typer.Exit(refuse("health arguments", exc)) from None
     report = local_mode().health(resource) if local else _deployed(resource, stack, region)
     console.print(health_table(report, f"Live RPO at {report.checked_at:%Y-%m-%d %H:%M}Z"))
     for skipped in report.skipped:
         console.print(f"  [dim]not monitored[/] {skipped.resource_arn.rsplit(':', 1)[-1]}: {skipped.reason}")
+    # A resource asked about that is not monitored has no RPO at all: never a green verdict.
+    unmonitored = [s.resource_arn for s in report.skipped if resource and s.resource_arn in resource]
     breaches = report.breaches
+    if unmonitored:
+        console.print(
+            f"[red]{len(unmonitored)} resource(s) asked about are not monitored (see above):[/] "
+            "tag them with the stack's policy tag (lifeboat:policy) to protect them"
+        )
     if breaches:
         console.print(
             f"[red]{len(breaches)} resource(s) over their RPO target:[/] "
             + ", ".join(h.name for h in breaches)
         )
+    elif not report.resources:
+        console.print("[red]no resource is monitored: nothing here is within an RPO target[/]")
     else:
         console.print(f"[green]all {len(report.resources)} monitored resources within their RPO target[/]")
     replicas = [(h, r) for h in report.resources for r in h.replicas_over_target]
@@ -54,7 +69,7 @@ def health(
     overdue = [h.name for h in report.resources if h.drill.overdue]
     if overdue:
         console.print("[red]no restore drill passed within the policy's maxAgeDays:[/] " + ", ".join(overdue))
-    raise typer.Exit(1 if breaches or replicas or overdue else 0)
+    raise typer.Exit(1 if breaches or replicas or overdue or unmonitored or not report.resources else 0)
 
 
 def _deployed(resources: list[str] | None, stack: str, region: str | None) -> HealthReport:

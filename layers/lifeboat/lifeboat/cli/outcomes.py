@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from pydantic import BaseModel
 
 from lifeboat.contracts.backup import Plan
@@ -77,3 +80,12 @@ def run_outcomes(store: StateStore, plan: Plan) -> list[ResourceOutcome]:
             )
         )
     return outcomes
+
+
+def execution_cause(described: dict[str, Any]) -> str:
+    """The error message of a failed execution's cause (a Lambda error's JSON), else the cause."""
+    cause = described.get("cause") or ""
+    try:
+        return str(json.loads(cause).get("errorMessage", cause))
+    except (ValueError, AttributeError):
+        return cause

@@ -18,11 +18,13 @@ from rich.table import Table
 
 from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
+from lifeboat.cli.outcomes import execution_cause
 from lifeboat.contracts.restore import RestoreRequest
 from lifeboat.domain.operations import Operation
 from lifeboat.state.store import StateStore
 
 DEMO_RESOURCE = "orders-db"
+_DEMO_ARN = f"arn:aws:rds:us-east-1:123456789012:db:{DEMO_RESOURCE}"
 
 
 def restore(
@@ -54,9 +56,15 @@ def restore(
         "targetIdentifier": target_id,
         "requestedBy": "lifeboat-cli",
     }
+    # Checked before anything runs; --local fills in the demo's database after seeding it, so
+    # an ARN of that shape stands in for it here.
+    stand_in = {"resourceArn": payload["resourceArn"] or _DEMO_ARN} if local else {}
+    request = restore_request(payload | stand_in, console)
+    if request is None:
+        raise typer.Exit(2)
     if local:
         raise typer.Exit(local_mode().restore(payload))
-    raise typer.Exit(_restore_deployed(payload, stack, region, console))
+    raise typer.Exit(_restore_deployed(request, stack, region, console))
 
 
 def restore_request(payload: dict[str, Any], console: Console) -> dict[str, Any] | None:
@@ -69,12 +77,9 @@ def restore_request(payload: dict[str, Any], console: Console) -> dict[str, Any]
     return request.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _restore_deployed(payload: dict[str, Any], stack: str, region: str | None, console: Console) -> int:
+def _restore_deployed(request: dict[str, Any], stack: str, region: str | None, console: Console) -> int:
     from lifeboat.cli.deployed import DeployedStack
 
-    request = restore_request(payload, console)
-    if request is None:
-        return 2
     deployed = DeployedStack.find(stack, region)
     sfn = deployed.client("stepfunctions")
     execution = sfn.start_execution(
@@ -112,14 +117,6 @@ def print_restore(described: dict[str, Any], store: StateStore, console: Console
         return 1
     print_operation(operation, console)
     return 0 if operation.status.value == "SUCCEEDED" else 1
-
-
-def execution_cause(described: dict[str, Any]) -> str:
-    cause = described.get("cause") or ""
-    try:
-        return str(json.loads(cause).get("errorMessage", cause))
-    except (ValueError, AttributeError):
-        return cause
 
 
 def _operation_of(described: dict[str, Any], store: StateStore) -> Operation | None:

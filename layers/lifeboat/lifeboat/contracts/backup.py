@@ -22,7 +22,7 @@ class RunRequest(CamelModel):
 
     tier: Tier
     scheduled_at: datetime | None = None
-    resources: list[str] | None = Field(
+    resources: list[ResourceArn] | None = Field(
         default=None, description="Restrict the run to these ARNs (on-demand backups)."
     )
     trigger: str = "manual"

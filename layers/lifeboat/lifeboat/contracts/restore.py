@@ -9,14 +9,12 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from lifeboat.contracts.backup import Notification, StepError
-from lifeboat.domain.arn import ResourceArn
+from lifeboat.domain.arn import REGION_PATTERN, ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.network import RestoreNetwork
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.domain.recovery import Check
 from lifeboat.domain.restore import Purpose, RestoreSpec, check_identifier
-
-REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 
 
 class RestoreMode(StrEnum):

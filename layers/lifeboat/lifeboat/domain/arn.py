@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
+# An AWS region name (us-east-1, eu-central-2, us-gov-west-1): never a path or a free string.
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+
 _ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z]{2}(?:-[a-z]+)+-\d):"
     r"(?P<account>\d{12}):(?P<kind>[A-Za-z0-9-]+)[:/](?P<name>[^\s]+)$"

@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from pydantic import Field, field_validator
 
+from lifeboat.domain.arn import REGION_PATTERN
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.network import RestoreNetwork
 
@@ -67,7 +68,7 @@ def _positive_days(value: dict[Tier, int] | None) -> dict[Tier, int] | None:
 class DrTarget(CamelModel):
     """One disaster-recovery region and the KMS key copies are re-encrypted with there."""
 
-    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    region: str = Field(pattern=REGION_PATTERN)
     kms_key_id: str | None = None
     # A DR region may keep copies longer than the source region (per tier, in days).
     retention_days: dict[Tier, int] | None = None
@@ -86,7 +87,7 @@ class DrillSettings(CamelModel):
 
     enabled: bool = False
     # Default: the first DR region (a drill proves the DR copy), else the source region.
-    region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    region: str | None = Field(default=None, pattern=REGION_PATTERN)
     # An isolated subnet group / security group with no route to production.
     network: RestoreNetwork | None = None
     instance_class: str | None = None

@@ -18,6 +18,7 @@ from lifeboat.contracts.backup import (
     Preflight,
     RecoveryPointResult,
     ResourceTask,
+    RunRequest,
     SkippedResource,
     StepRequest,
     ValidationResult,
@@ -32,10 +33,11 @@ from lifeboat.domain.ids import (
     run_id,
 )
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
-from lifeboat.domain.policy import DrTarget, Policy, resource_violations
+from lifeboat.domain.policy import DrTarget, Policy, Tier, resource_violations
 from lifeboat.domain.recovery import recovery_point_tags
 from lifeboat.errors import (
     IllegalStatusTransition,
+    InvalidInput,
     OperationAlreadyFinished,
     PolicyViolation,
     ResourceNotReady,
@@ -67,6 +69,7 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
     """Expand a run into its protected resources; every left-out resource says why."""
     config = deps.config()
     tier = request.request.tier
+    _refuse_a_tier_nothing_keeps(config, request.request)
     scheduled_at = normalise_time(request.request.scheduled_at or request.execution_start_time)
     candidates = protected_resources(config, deps)
     if request.request.resources is not None:
@@ -97,6 +100,20 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
         "planned run", extra={"run_id": result.run_id, "planned": len(planned), "skipped": len(skipped)}
     )
     return result
+
+
+def _refuse_a_tier_nothing_keeps(config: PolicyConfig, request: RunRequest) -> None:
+    """An operator's run of a tier no enabled policy keeps would back up nothing and end
+    SUCCEEDED: refuse it before anything runs. A schedule of such a tier just plans nothing."""
+    if request.trigger != "manual":
+        return
+    kept = {t for p in config.policies.values() if p.backups_enabled for t in p.effective_retention}
+    if request.tier not in kept:
+        names = ", ".join(t.value for t in Tier if t in kept) or "none"
+        raise InvalidInput(
+            f"tier: no enabled policy keeps {request.tier.value} recovery points "
+            f"(tiers kept: {names}); nothing was backed up"
+        )
 
 
 def _skip_reason(config: PolicyConfig, policy_name: str, tier: str) -> str | None:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
 
 from lifeboat.aws.replica_lag import newest_replica_lags
-from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.arn import ResourceArn, ResourceRef
 from lifeboat.domain.health import (
     HealthReport,
     HealthStatus,
@@ -52,7 +52,7 @@ class HealthRequest(CamelModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    resource_arns: list[str] | None = None
+    resource_arns: list[ResourceArn] | None = None
 
 
 def check_health(request: HealthRequest, deps: Deps) -> HealthReport:

@@ -1,0 +1,93 @@
+"""Bad arguments for every CLI command (issue 12): what each is, and the field its one line names.
+
+Each case is (command words, options, what the line must name). The commands that run locally
+or against a stack are tried both ways (``--local``, and ``--stack``/``--region`` of a stack),
+except cases about the stack options themselves.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+VALID_ARN = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
+LONG = "a" * 5000
+
+
+class BadArguments(NamedTuple):
+    command: tuple[str, ...]
+    options: tuple[str, ...]
+    names: str  # the field or option the refusal's one line must name
+
+    @property
+    def id(self) -> str:
+        return " ".join((*self.command, *self.options))[:70]
+
+
+# Commands that take --local, --stack and --region.
+TWO_WAYS = frozenset({("backup", "run"), ("cleanup",), ("health",), ("restore",), ("drill",)})
+DEPLOYED = ("--stack", "lifeboat-test", "--region", "us-east-1")
+
+CASES = (
+    # backup run
+    BadArguments(("backup", "run"), ("--tier", "hourly"), "--tier"),
+    BadArguments(("backup", "run"), ("--tier",), "--tier"),
+    BadArguments(("backup", "run"), ("--resource", "not-an-arn"), "resources.0"),
+    BadArguments(("backup", "run"), ("--resource", "arn:aws:rds:us-east-1:123:db"), "resources.0"),
+    BadArguments(("backup", "run"), ("--resource", f"{VALID_ARN}{LONG}"), "resources.0"),
+    BadArguments(("backup", "run"), ("--resource", "arn:aws:rds:../..:123456789012:db:x"), "resources.0"),
+    BadArguments(("backup", "run"), ("--bogus",), "--bogus"),
+    # cleanup
+    BadArguments(("cleanup",), ("--dry-run", "--max-deletions", "-5"), "max_deletions"),
+    BadArguments(("cleanup",), ("--max-deletions", "ten"), "--max-deletions"),
+    BadArguments(("cleanup",), ("--resource", "orders-db"), "resources.0"),
+    BadArguments(
+        ("cleanup",), ("--resource", "arn:aws:rds:us-east-1:123456789012:db:x; rm -rf /"), "resources.0"
+    ),
+    # health
+    BadArguments(("health",), ("--resource", "../.."), "resource_arns.0"),
+    BadArguments(
+        ("health",), ("--resource", "arn:aws:rds:us-east-9:12345:db:x' OR '1'='1"), "resource_arns.0"
+    ),
+    # restore
+    BadArguments(("restore",), ("--resource", "not-an-arn"), "resourceArn"),
+    BadArguments(("restore",), ("--resource", VALID_ARN, "--target-id", "bad_id!"), "targetIdentifier"),
+    BadArguments(
+        ("restore",), ("--resource", VALID_ARN, "--target-id", "x'; DROP TABLE t;--"), "targetIdentifier"
+    ),
+    BadArguments(("restore",), ("--resource", VALID_ARN, "--target-id", LONG), "targetIdentifier"),
+    BadArguments(("restore",), ("--resource", VALID_ARN, "--target-region", "../.."), "targetRegion"),
+    BadArguments(("restore",), ("--resource", VALID_ARN, "--point-in-time", "yesterday"), "--point-in-time"),
+    BadArguments(
+        ("restore",),
+        ("--resource", VALID_ARN, "--recovery-point", "x", "--point-in-time", "2026-11-22T03:00:00"),
+        "recoveryPointId or pointInTime",
+    ),
+    # drill
+    BadArguments(("drill",), ("--resource", "not-an-arn"), "resources.0"),
+    BadArguments(("drill",), ("--resource", "arn:aws:rds:us-east-1:123:db"), "resources.0"),
+    BadArguments(("drill", "stop"), ("--region", "us-east-1/../.."), "--region"),
+    BadArguments(("drill", "stop"), ("--stack", "x; rm -rf /"), "--stack"),
+    # demo and the root command
+    BadArguments(("demo",), ("--time-scale", "-1"), "--time-scale"),
+    BadArguments(("demo",), ("--time-scale", "fast"), "--time-scale"),
+    BadArguments(("nonsense",), (), "nonsense"),
+    # the deployed stack named
+    BadArguments(("health",), ("--stack", "x; rm -rf /"), "--stack"),
+    BadArguments(("backup", "run"), ("--region", "../.."), "--region"),
+    BadArguments(("cleanup",), ("--dry-run", "--stack", LONG), "--stack"),
+    BadArguments(("restore",), ("--resource", VALID_ARN, "--region", "us-east-9 "), "--region"),
+)
+
+
+def invocations() -> list[tuple[str, list[str], str]]:
+    """(test id, arguments, what the line names) for every case, each way it can run."""
+    runs: list[tuple[str, list[str], str]] = []
+    for case in CASES:
+        about_the_stack = "--stack" in case.options or "--region" in case.options
+        if case.command in TWO_WAYS and not about_the_stack:
+            ways = [("local", ("--local",)), ("stack", DEPLOYED)]
+        else:
+            ways = [("", ())]
+        for way, extra in ways:
+            runs.append((f"{case.id} {way}".strip(), [*case.command, *extra, *case.options], case.names))
+    return runs
