@@ -7,7 +7,16 @@ except cases about the stack options themselves.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+from unittest import mock
+
+import botocore.client
+from lifeboat.cli import local_mode
+from lifeboat.command import app
+from lifeboat.domain.health import HealthReport
+from typer.testing import CliRunner
 
 VALID_ARN = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
 LONG = "a" * 5000
@@ -91,3 +100,58 @@ def invocations() -> list[tuple[str, list[str], str]]:
         for way, extra in ways:
             runs.append((f"{case.id} {way}".strip(), [*case.command, *extra, *case.options], case.names))
     return runs
+
+
+class Recorder:
+    """A local mode that records every call: a refused command must reach none of it."""
+
+    def __init__(self, report: HealthReport | None = None) -> None:
+        self.calls: list[str] = []
+        self.report = report
+
+    def __getattr__(self, name: str) -> Any:
+        def record(*_: Any) -> Any:
+            self.calls.append(name)
+            return self.report if name == "health" else 0
+
+        return record
+
+
+@contextmanager
+def local_mode_replaced(mode: Any) -> Iterator[Any]:
+    """``--local`` runs on ``mode`` inside the block."""
+    registered = local_mode._registered[0]
+    local_mode.register(mode)
+    try:
+        yield mode
+    finally:
+        local_mode.register(registered)
+
+
+class CliRun(NamedTuple):
+    exit_code: int
+    lines: list[str]
+    aws_calls: list[str]
+    local_calls: list[str]
+
+    @property
+    def traceback(self) -> bool:
+        return any("Traceback" in line for line in self.lines)
+
+
+def run_guarded(arguments: list[str]) -> CliRun:
+    """Run the CLI with every AWS API call (any session) recorded and refused, not sent, and
+    ``--local`` on a recorder."""
+    aws_calls: list[str] = []
+
+    def refuse(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        aws_calls.append(operation)
+        raise AssertionError(f"AWS call {operation} during a bad-argument run")
+
+    with (
+        mock.patch.object(botocore.client.BaseClient, "_make_api_call", refuse),
+        local_mode_replaced(Recorder()) as recorder,
+    ):
+        result = CliRunner().invoke(app, arguments)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    return CliRun(result.exit_code, lines, aws_calls, recorder.calls)

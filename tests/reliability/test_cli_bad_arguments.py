@@ -10,7 +10,6 @@ database was green with exit 0, and ``backup run --tier yearly`` said SUCCEEDED 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,53 +18,12 @@ import botocore.client
 import pytest
 import typer.main
 from botocore.exceptions import ClientError
-from click.testing import Result
-from lifeboat.cli import local_mode
 from lifeboat.cli.backup import finish_run
 from lifeboat.command import app
 from lifeboat.domain.health import HealthReport, SkippedHealth
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
-from .cli_corpus import CASES, VALID_ARN, invocations
-
-
-class Recorder:
-    """A local mode that records every call: a refused command must reach none of it."""
-
-    def __init__(self, report: HealthReport | None = None) -> None:
-        self.calls: list[str] = []
-        self.report = report
-
-    def __getattr__(self, name: str) -> Any:
-        def record(*_: Any) -> Any:
-            self.calls.append(name)
-            return self.report if name == "health" else 0
-
-        return record
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    mode = local_mode._registered[0]
-    recorder = Recorder()
-    local_mode.register(recorder)  # type: ignore[arg-type]
-    try:
-        yield recorder
-    finally:
-        local_mode.register(mode)
-
-
-@pytest.fixture
-def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every AWS API call the process makes, from any session; each is refused, not sent."""
-    calls: list[str] = []
-
-    def refuse(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls.append(operation)
-        raise AssertionError(f"AWS call {operation} during a bad-argument test")
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
-    return calls
+from .cli_corpus import CASES, VALID_ARN, Recorder, invocations, local_mode_replaced, run_guarded
 
 
 def lines(result: Result) -> list[str]:
@@ -76,16 +34,16 @@ def lines(result: Result) -> list[str]:
     ("arguments", "names"), [(a, n) for _, a, n in invocations()], ids=[i for i, _, _ in invocations()]
 )
 def test_bad_arguments_are_one_line_naming_the_field_and_run_nothing(
-    arguments: list[str], names: str, recorder: Recorder, aws_calls: list[str]
+    arguments: list[str], names: str
 ) -> None:
     # GIVEN a command with a bad argument, WHEN it is run
-    result = CliRunner().invoke(app, arguments)
+    run = run_guarded(arguments)
     # THEN it exits 2 with one line that names the field, no traceback, and nothing ran: no AWS
     # call at all, nothing in the emulated account
-    assert result.exit_code == 2, result.output
-    assert len(lines(result)) == 1 and names in lines(result)[0], result.output
-    assert "Traceback" not in result.output
-    assert (aws_calls, recorder.calls) == ([], [])
+    assert run.exit_code == 2, run.lines
+    assert len(run.lines) == 1 and names in run.lines[0], run.lines
+    assert not run.traceback
+    assert (run.aws_calls, run.local_calls) == ([], [])
 
 
 def _command_paths(group: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
@@ -181,13 +139,9 @@ def test_health_of_a_resource_that_is_not_protected_is_not_green() -> None:
         checked_at=datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
         skipped=[SkippedHealth(resource_arn=asked, reason="not protected by any Lifeboat policy")],
     )
-    mode = local_mode._registered[0]
-    local_mode.register(Recorder(report))  # type: ignore[arg-type]
-    try:
-        # WHEN health is asked about it
+    # WHEN health is asked about it
+    with local_mode_replaced(Recorder(report)):
         result = CliRunner().invoke(app, ["health", "--local", "--resource", asked])
-    finally:
-        local_mode.register(mode)
     # THEN the verdict is red and says why, and the exit code is 1 (was "all 0 monitored
     # resources within their RPO target", exit 0)
     assert result.exit_code == 1, result.output
