@@ -28,7 +28,17 @@ from lifeboat.local.runtime import LocalCloud
 from reliability.audit import audit, inventory, seed_mixed_fleet, standard_faults
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-COLUMNS = ("resources", "succeeded", "failed", "lost", "duplicates", "orphans", "stuck", "unexplained")
+COLUMNS = (
+    "resources",
+    "succeeded",
+    "partial",
+    "failed",
+    "lost",
+    "duplicates",
+    "orphans",
+    "stuck",
+    "unexplained",
+)
 
 
 def run_seed(seed: int, log_dir: Path) -> dict[str, Any]:

@@ -32,8 +32,13 @@ class Account:
     def event(self, name: str) -> dict[str, Any]:
         """The sample event, with its example key ARNs replaced by this account's keys."""
         example = self.load_event("snapshot.json")["preflight"]
+        resolved = self.load_event("validate_copy.json")["target"]  # a DR key as CopyToRegion resolves it
         replacements = {example["source"]["kmsKeyId"]: self.fleet.source_key}
-        replacements |= {t["kmsKeyId"]: self.fleet.keys[t["region"]] for t in example["targets"]}
+        replacements |= {
+            t["kmsKeyId"]: self.fleet.keys[t["region"]]
+            for t in (*example["targets"], resolved)
+            if t["kmsKeyId"].startswith("arn:")
+        }
         return self.load_event(name, replacements)
 
     def invoke(self, function: str, event_name: str) -> dict[str, Any]:
@@ -143,18 +148,24 @@ def test_the_sample_events_drive_a_whole_backup_step_by_step(account: Account) -
     validation = account.invoke("ValidateFunction", "validate_source.json")
     copy = account.invoke("ReplicateFunction", "replicate.json")
     copy_validation = account.invoke("ValidateFunction", "validate_copy.json")
+    account.cloud.invoke_function(
+        "ReplicateFunction", _in_region(account.event("replicate.json"), "eu-west-1")
+    )
+    eu = _in_region(account.event("validate_copy.json"), "eu-west-1", account.fleet.keys["eu-west-1"])
+    account.cloud.invoke_function("ValidateFunction", eu)
     outcome = account.invoke("UpdateStateFunction", "update_state_succeeded.json")
     # THEN the snapshot exists in us-east-1 and the copy in us-west-2, under the us-west-2 DR key
     assert snapshot == {"recoveryPointId": POINT, "region": "us-east-1", "created": True}
     assert account.snapshots("us-east-1") == [POINT]
-    assert copy == {"recoveryPointId": POINT, "region": "us-west-2", "created": True}
+    # (the copy step resolved the us-west-2 alias of the policy to that region's key ARN)
+    assert (copy["region"], copy["kmsKeyId"]) == ("us-west-2", account.fleet.keys["us-west-2"])
     west = account.cloud.client("rds", "us-west-2").describe_db_snapshots(DBSnapshotIdentifier=POINT)
     assert west["DBSnapshots"][0]["KmsKeyId"] == account.fleet.keys["us-west-2"]
     # AND both passed validation, the copy under the expected key
     assert validation["valid"] is True
     assert (copy_validation["valid"], copy_validation["kmsKeyId"]) == (True, account.fleet.keys["us-west-2"])
     # AND the state table says the backup SUCCEEDED after PENDING and RUNNING, and the copy SUCCEEDED
-    assert outcome == {"operationId": OPERATION, "status": "SUCCEEDED", "notification": None}
+    assert outcome == {"operationId": OPERATION, "status": "SUCCEEDED", "notification": None, "region": None}
     store = account.cloud.store()
     backup = store.get(OPERATION)
     assert backup is not None
@@ -163,6 +174,13 @@ def test_the_sample_events_drive_a_whole_backup_step_by_step(account: Account) -
     west_copy = store.get(f"copy:{POINT}:us-west-2")
     assert west_copy is not None
     assert west_copy.status.value == "SUCCEEDED"
+    assert [c.status.value for c in west_copy.history] == ["PENDING", "RUNNING", "SUCCEEDED"]
+
+
+def _in_region(event: dict[str, Any], region: str, key: str | None = None) -> dict[str, Any]:
+    """A DR step's sample event for another DR region of the policy."""
+    [target] = [t for t in event["preflight"]["targets"] if t["region"] == region]
+    return event | {"target": target | ({"kmsKeyId": key} if key else {})}
 
 
 def test_a_rerun_of_a_finished_backup_is_recognised_by_the_preflight(account: Account) -> None:
@@ -176,11 +194,11 @@ def test_a_rerun_of_a_finished_backup_is_recognised_by_the_preflight(account: Ac
     # WHEN the same preflight input arrives again (a duplicate schedule delivery)
     again = account.invoke("HealthCheckFunction", "health_check.json")
     # THEN the preflight reports the recorded outcome (the state machine then stops), and the
-    # recorded history is untouched
-    assert again["alreadyRecorded"] == "SUCCEEDED"
+    # recorded history is untouched (PARTIAL: this sequence made no DR copy)
+    assert again["alreadyRecorded"] == "PARTIAL"
     operation = account.cloud.store().get(OPERATION)
     assert operation is not None
-    assert [c.status.value for c in operation.history] == ["PENDING", "RUNNING", "SUCCEEDED"]
+    assert [c.status.value for c in operation.history] == ["PENDING", "RUNNING", "PARTIAL"]
     assert account.snapshots("us-east-1") == [POINT]
 
 
@@ -242,14 +260,42 @@ def test_a_preflight_with_no_snapshot_quota_left_refuses_before_snapshotting(acc
     assert account.snapshots("us-east-1") == ["before-upgrade"]
 
 
-def test_a_preflight_with_a_disabled_dr_key_refuses_before_snapshotting(account: Account) -> None:
+def test_a_disabled_dr_key_fails_that_regions_copy_alone_never_the_snapshot(account: Account) -> None:
     # GIVEN the eu-west-1 DR key was disabled
     key = account.fleet.keys["eu-west-1"]
     account.cloud.client("kms", "eu-west-1").disable_key(KeyId=key.rsplit("/", 1)[-1])
-    # WHEN the preflight runs THEN it names the key and its state, and nothing is snapshotted
+    # WHEN the preflight and the snapshot run THEN neither looks at a DR region: the point is taken
+    account.invoke("HealthCheckFunction", "health_check.json")
+    account.invoke("SnapshotFunction", "snapshot.json")
+    assert account.snapshots("us-east-1") == [POINT]
+    # AND the eu-west-1 copy step names the key and its state, on that region's own copy
+    # operation, opened before the key was looked at, and nothing was copied there (was: the
+    # preflight refused, and no recovery point was made anywhere)
     with pytest.raises(KmsKeyNotUsable, match=f"KMS key {key} in eu-west-1 is Disabled"):
-        account.invoke("HealthCheckFunction", "health_check.json")
-    assert account.snapshots("us-east-1") == []
+        account.cloud.invoke_function(
+            "ReplicateFunction", _in_region(account.event("replicate.json"), "eu-west-1")
+        )
+    copy = account.cloud.store().get(f"copy:{POINT}:eu-west-1")
+    assert copy is not None and copy.status.value == "PENDING"
+    assert account.snapshots("eu-west-1") == []
+
+
+def test_a_copy_that_failed_is_recorded_on_that_regions_copy_alone(account: Account) -> None:
+    # GIVEN orders-db's snapshot was taken, and its eu-west-1 copy step ran out of retries
+    # (events/update_state_copy_failed.json: the region's endpoint could not be reached)
+    account.invoke("HealthCheckFunction", "health_check.json")
+    account.invoke("SnapshotFunction", "snapshot.json")
+    # WHEN RecordCopyFailure records it
+    result = account.invoke("UpdateStateFunction", "update_state_copy_failed.json")
+    # THEN the eu-west-1 copy is FAILED with the error and the cause, the backup is untouched
+    # (RUNNING), and no notification is worded yet: the backup's own outcome will name it
+    assert (result["region"], result["status"], result["notification"]) == ("eu-west-1", "FAILED", None)
+    store = account.cloud.store()
+    copy = store.get(f"copy:{POINT}:eu-west-1")
+    assert copy is not None and (copy.status.value, copy.error) == ("FAILED", "TransientAwsError")
+    assert copy.cause is not None and "Could not connect to the endpoint URL" in copy.cause
+    backup = store.get(OPERATION)
+    assert backup is not None and backup.status.value == "RUNNING"
 
 
 def test_a_preflight_refuses_a_dr_region_equal_to_the_source(account: Account) -> None:

@@ -4,13 +4,13 @@ Counts every manual snapshot, cluster snapshot, EBS snapshot, DynamoDB backup an
 appeared during the run in each region, not only Lifeboat's by name, and holds them against the
 state table:
 
-- lost: a SUCCEEDED backup without its point in the source region, or a SUCCEEDED copy without
-  its point in its DR region or not under that region's key;
+- lost: a SUCCEEDED or PARTIAL backup without its point in the source region, or a SUCCEEDED
+  copy without its point in its DR region or not under that region's key;
 - duplicates: more than one item for one recovery point in one region;
 - orphans: an item no BACKUP/COPY operation of the state table accounts for;
 - stuck: an operation still PENDING or RUNNING after every execution ended;
-- unexplained failures: a FAILED backup or copy without an error and a cause, or without a
-  notification naming its resource.
+- unexplained failures: a FAILED or PARTIAL backup or a FAILED copy without an error and a
+  cause, or without a notification naming its resource.
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ def inventory(cloud: LocalCloud, fleet: DemoFleet) -> dict[str, Item]:
 class Audit:
     resources: int = 0
     succeeded: int = 0
+    partial: int = 0
     failed: int = 0
     lost: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
@@ -121,6 +122,7 @@ class Audit:
         return {
             "resources": self.resources,
             "succeeded": self.succeeded,
+            "partial": self.partial,
             "failed": self.failed,
             "lost": len(self.lost),
             "duplicates": len(self.duplicates),
@@ -152,6 +154,7 @@ def audit(
     backups = [o for o in operations if o["type"] == "BACKUP"]
     result.resources = len({o["resourceArn"] for o in backups})
     result.succeeded = sum(1 for o in backups if o["status"] == "SUCCEEDED")
+    result.partial = sum(1 for o in backups if o["status"] == "PARTIAL")
     result.failed = sum(1 for o in backups if o["status"] == "FAILED")
     told = " ".join(str(n.get("Subject", "")) + str(n.get("Message", "")) for n in notifications)
     for operation in operations:
@@ -160,9 +163,9 @@ def audit(
             str(operation["recoveryPointId"]),
             operation["status"],
         )
-        if status == "SUCCEEDED":
+        if status == "SUCCEEDED" or (status == "PARTIAL" and operation["type"] == "BACKUP"):
             result.lost += _lost(cloud, fleet, operation, per_point[(region, point)])
-        elif status == "FAILED":
+        if status in ("FAILED", "PARTIAL"):
             name = str(operation["resourceArn"]).rsplit(":", 1)[-1].rsplit("/", 1)[-1]
             if not (operation.get("error") and operation.get("cause")) or name not in told:
                 result.unexplained.append(f"{operation['operationId']}: {operation.get('error')}")

@@ -23,7 +23,7 @@ HANDLER_EVENTS: dict[str, tuple[str, ...]] = {
     "SnapshotFunction": ("snapshot.json",),
     "ValidateFunction": ("validate_source.json", "validate_copy.json"),
     "ReplicateFunction": ("replicate.json",),
-    "UpdateStateFunction": ("update_state_failed.json",),
+    "UpdateStateFunction": ("update_state_failed.json", "update_state_copy_failed.json"),
     "CleanupPlanFunction": ("retention/cleanup_plan.json",),
     "CleanupDeleteFunction": ("retention/cleanup_delete.json",),
     "RpoMonitorFunction": ("health/rpo_monitor_schedule.json",),

@@ -1,5 +1,6 @@
 """Failures on the real ASL: each failed resource ends FAILED in the state table with its error and
-cause, and is notified by name, while the rest of the fleet backs up normally."""
+cause, a failed DR copy fails that copy alone (the backup is PARTIAL), each is notified by name,
+and the rest of the fleet backs up normally."""
 
 from __future__ import annotations
 
@@ -82,14 +83,15 @@ def failed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FailedRun]:
         yield FailedRun(cloud, fleet, execution, cloud.notifications())
 
 
-def test_the_run_completes_and_its_map_run_counts_three_failed_resources(failed: FailedRun) -> None:
+def test_the_run_completes_and_its_map_run_counts_two_failed_resources(failed: FailedRun) -> None:
     """GIVEN the run with three failing resources (fixture) THEN the run completes and counts them."""
-    # THEN one resource's failure does not stop the run: it completes, 2 items succeeded, 3 failed
+    # THEN one resource's failure does not stop the run: it completes; the two without a valid
+    # source point failed, customers-db (a DR copy failed) and the healthy two did not
     assert failed.execution["status"] == "SUCCEEDED"
     sfn = failed.cloud.client("stepfunctions")
     (map_run,) = sfn.list_map_runs(executionArn=failed.execution["executionArn"])["mapRuns"]
     counts = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])["itemCounts"]
-    assert (counts["total"], counts["succeeded"], counts["failed"]) == (5, 2, 3)
+    assert (counts["total"], counts["succeeded"], counts["failed"]) == (5, 3, 2)
 
 
 def test_a_snapshot_failing_validation_is_failed_with_the_failed_check(failed: FailedRun) -> None:
@@ -124,35 +126,40 @@ def test_a_snapshot_error_is_failed_with_the_aws_cause(failed: FailedRun) -> Non
     assert all(point_of(arn) not in manual_snapshots(failed.cloud, r) for r in (SOURCE, *DR_REGIONS))
 
 
-def test_a_copy_failing_validation_fails_the_backup_and_that_copy(failed: FailedRun) -> None:
-    """GIVEN the run with three failing resources (fixture) THEN customers-db and its eu-west-1 copy are
-    FAILED."""
-    # THEN customers-db's backup is FAILED with ValidationFailed naming the region and the tags
+def test_a_copy_failing_validation_fails_that_copy_alone_and_the_backup_is_partial(failed: FailedRun) -> None:
+    """GIVEN the run with three failing resources (fixture) THEN customers-db's eu-west-1 copy is
+    FAILED, its us-west-2 copy SUCCEEDED, and its backup PARTIAL naming the missing copy."""
     arn = failed.arn("customers-db")
-    backup = backup_of(failed.cloud, arn)
-    assert (backup.status.value, backup.error) == ("FAILED", "ValidationFailed")
-    assert backup.cause is not None
-    assert f"{point_of(arn)} in eu-west-1 failed validation: lifeboat_tags" in backup.cause
-    # AND the eu-west-1 copy is FAILED with its evidence, and no copy operation is left RUNNING
+    # THEN the eu-west-1 copy is FAILED with ValidationFailed, its cause and its evidence
     copy = copy_of(failed.cloud, arn, "eu-west-1")
     assert copy is not None
-    assert copy.status.value == "FAILED"
+    assert (copy.status.value, copy.error) == ("FAILED", "ValidationFailed")
+    assert (
+        copy.cause is not None
+        and f"{point_of(arn)} in eu-west-1 failed validation: lifeboat_tags" in copy.cause
+    )
     assert copy.details["validation_eu-west-1"]["valid"] is False
+    # AND the us-west-2 copy is untouched by it (was: the whole backup FAILED)
     west = copy_of(failed.cloud, arn, "us-west-2")
-    assert west is None or west.status.terminal
+    assert west is not None and west.status.value == "SUCCEEDED"
+    # AND the backup is PARTIAL: its source point is valid, the cause names the missing copy
+    backup = backup_of(failed.cloud, arn)
+    assert (backup.status.value, backup.error) == ("PARTIAL", "CopiesMissing")
+    assert backup.validated
+    assert backup.cause is not None and backup.cause.startswith("copy to eu-west-1 failed: ValidationFailed")
 
 
 def test_each_failure_is_notified_naming_the_resource_error_and_cause(failed: FailedRun) -> None:
     """GIVEN the run with three failing resources (fixture) THEN one message per failure names resource,
-    error, cause and record."""
+    error, cause and record; the partial one says where the new point is."""
     by_subject = {n["Subject"]: n["Message"] for n in failed.notifications}
     expected = {
         "orders-db": ("ValidationFailed", "size_gib (expected 100, got 99)"),
         "payments-db": ("KmsKeyNotUsable", BROKEN_KEY),
-        "customers-db": ("ValidationFailed", "lifeboat_tags"),
     }
+    partial = "Lifeboat: daily backup PARTIAL for customers-db: no copy in eu-west-1"
     assert sorted(by_subject) == sorted(
-        f"Lifeboat: daily backup FAILED for {name} (us-east-1)" for name in expected
+        [*(f"Lifeboat: daily backup FAILED for {name} (us-east-1)" for name in expected), partial]
     )
     for name, (error, cause) in expected.items():
         message = by_subject[f"Lifeboat: daily backup FAILED for {name} (us-east-1)"]
@@ -160,6 +167,12 @@ def test_each_failure_is_notified_naming_the_resource_error_and_cause(failed: Fa
         assert f"Error: {error}" in message
         assert cause in message
         assert f"backup:{point_of(failed.arn(name))}" in message
+        assert "NO new recovery point" in message
+    # AND the partial backup's message says where the new point is, and why a copy is missing
+    message = by_subject[partial]
+    assert "made a new recovery point in us-east-1 and us-west-2" in message
+    assert "The copy to eu-west-1 failed: ValidationFailed" in message and "lifeboat_tags" in message
+    assert "NO new recovery point" not in message
 
 
 def test_the_rest_of_the_fleet_backs_up_normally(failed: FailedRun) -> None:
@@ -178,4 +191,4 @@ def test_no_operation_is_left_pending_or_running(failed: FailedRun) -> None:
     """GIVEN the run with three failing resources (fixture) THEN every operation it opened ended SUCCEEDED or
     FAILED."""
     stuck = {op["operationId"]: op["status"] for op in failed.cloud.operations()}
-    assert {k: v for k, v in stuck.items() if v not in ("SUCCEEDED", "FAILED")} == {}
+    assert {k: v for k, v in stuck.items() if v not in ("SUCCEEDED", "PARTIAL", "FAILED")} == {}

@@ -13,6 +13,7 @@ from unittest import mock
 
 from .backup_support import (
     DR_REGIONS,
+    SOURCE,
     backup_of,
     copy_of,
     instance_fleet,
@@ -82,7 +83,7 @@ def test_copies_refused_for_quota_are_retried_until_they_land(
         assert cloud.notifications() == []
 
 
-def test_a_copy_quota_that_never_frees_up_fails_the_backup_after_the_retry_budget(
+def test_a_copy_quota_that_never_frees_up_fails_those_copies_after_the_retry_budget(
     tmp_path: Path, load_event: EventLoader
 ) -> None:
     # GIVEN a prod instance whose copies are always refused for quota
@@ -93,18 +94,22 @@ def test_a_copy_quota_that_never_frees_up_fails_the_backup_after_the_retry_budge
         execution = run(
             cloud, cloud.start_execution("BackupStateMachine", load_event("backup_run_daily.json"))
         )
-        # THEN the run itself completes, the backup is FAILED with the quota error and its cause
+        # THEN the run itself completes; each DR copy is FAILED with the quota error and its cause
         assert execution["status"] == "SUCCEEDED"
+        for region in DR_REGIONS:
+            copy = copy_of(cloud, arn, region)
+            assert copy is not None
+            assert (copy.status.value, copy.error) == ("FAILED", "SnapshotQuotaExceeded")
+            assert copy.cause is not None and f"copy of {point_of(arn)} to" in copy.cause
+        # AND the backup is PARTIAL: its validated source point stands, the copies are missing
         backup = backup_of(cloud, arn)
-        assert backup.status.value == "FAILED"
-        assert backup.error == "SnapshotQuotaExceeded"
-        assert backup.cause is not None
-        assert f"copy of {point_of(arn)} to" in backup.cause
+        assert (backup.status.value, backup.error) == ("PARTIAL", "CopiesMissing")
+        assert point_of(arn) in manual_snapshots(cloud, SOURCE)
         # AND the copy that exhausted its budget tried 1 + 40 times (the ASL's MaxAttempts)
         assert max(attempts.values()) == 41
-        # AND no copy exists, and the operator got one message naming the resource
+        # AND no copy exists, and the operator got one message naming the resource and the regions
         assert all(point_of(arn) not in manual_snapshots(cloud, region) for region in DR_REGIONS)
         (message,) = cloud.notifications()
-        assert message["Subject"] == "Lifeboat: daily backup FAILED for orders-db (us-east-1)"
+        assert message["Subject"].startswith("Lifeboat: daily backup PARTIAL for orders-db: no copy in ")
         assert arn in message["Message"]
-        assert "Error: SnapshotQuotaExceeded" in message["Message"]
+        assert "failed: SnapshotQuotaExceeded" in message["Message"]

@@ -27,6 +27,7 @@ HANDLER_INPUTS: dict[str, type[BaseModel]] = {
     "replicate.json": StepRequest,
     "update_state_succeeded.json": OutcomeRequest,
     "update_state_failed.json": OutcomeRequest,
+    "update_state_copy_failed.json": OutcomeRequest,
 }
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 EventLoader = Callable[..., dict[str, Any]]
@@ -60,15 +61,13 @@ def test_event_recovery_point_ids_match_the_id_function(load_event: EventLoader)
     # WHEN the ids hard-coded in the step events are read
     # THEN they are exactly what the deterministic id functions produce
     assert task.run_id == run_id(task.tier, task.scheduled_at)
-    for name in [*STEP_EVENTS, "update_state_succeeded.json", "update_state_failed.json"]:
+    outcomes = ["update_state_succeeded.json", "update_state_failed.json", "update_state_copy_failed.json"]
+    for name in [*STEP_EVENTS, *outcomes]:
         event = load_event(name)
         preflight = (event.get("state") or event)["preflight"]
         assert preflight["recoveryPointId"] == expected_point, name
         assert preflight["operationId"] == backup_operation_id(expected_point), name
-    for name in ("validate_source.json", "validate_copy.json"):
-        event = load_event(name)
-        result = event.get("snapshot") or event["copy"]
-        assert result["recoveryPointId"] == expected_point, name
+    assert load_event("validate_source.json")["snapshot"]["recoveryPointId"] == expected_point
 
 
 def test_events_describe_the_orders_db_daily_run(load_event: EventLoader) -> None:
@@ -94,15 +93,17 @@ def test_step_events_carry_the_same_task_and_preflight(name: str, load_event: Ev
     assert state["preflight"] == preflight
 
 
-def test_copy_events_target_a_region_the_preflight_resolved(load_event: EventLoader) -> None:
-    # GIVEN the inputs of the copy steps
-    for name in ("replicate.json", "validate_copy.json"):
-        step = parse(StepRequest, load_event(name))
-        # THEN their target is one of the preflight's DR targets, with a resolved key ARN
-        assert step.target is not None
-        assert step.target in step.preflight.targets
-        key = step.target.kms_key_id or ""
-        assert key.startswith(f"arn:aws:kms:{step.target.region}:123456789012:key/")
+def test_copy_events_carry_the_policys_key_then_the_resolved_one(load_event: EventLoader) -> None:
+    # GIVEN the input of the copy step: one of the preflight's DR targets, with the policy's key
+    # id as written (an alias here): the preflight never calls a DR region
+    copy = parse(StepRequest, load_event("replicate.json"))
+    assert copy.target is not None and copy.target in copy.preflight.targets
+    assert copy.target.kms_key_id == "alias/lifeboat-dr"
+    # AND the input of the copy's validation: the same region, its key resolved to an ARN there
+    validation = parse(StepRequest, load_event("validate_copy.json"))
+    assert validation.target is not None and validation.target.region == copy.target.region
+    key = validation.target.kms_key_id or ""
+    assert key.startswith(f"arn:aws:kms:{validation.target.region}:123456789012:key/")
 
 
 def test_daily_schedule_event_becomes_the_daily_run_input(load_event: EventLoader) -> None:

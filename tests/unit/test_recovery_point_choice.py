@@ -105,11 +105,22 @@ def test_a_resource_with_no_recorded_point_is_an_unknown_resource() -> None:
         choose([], region=SOURCE, source_region=SOURCE, recovery_point_id=None, now=NOW)
 
 
-def test_a_failed_backup_is_never_a_recovery_point() -> None:
-    history = [op(OperationType.BACKUP, SOURCE, 1, status=OperationStatus.FAILED), *HISTORY]
+def test_a_failed_backup_that_never_validated_is_never_a_recovery_point() -> None:
+    failed = op(OperationType.BACKUP, SOURCE, 1, status=OperationStatus.FAILED).model_copy(
+        update={"details": {}}
+    )
     assert choose(
-        history, region=SOURCE, source_region=SOURCE, recovery_point_id=None, now=NOW
+        [failed, *HISTORY], region=SOURCE, source_region=SOURCE, recovery_point_id=None, now=NOW
     ).recovery_point_id == point(7)
+
+
+def test_a_partial_backup_is_a_recovery_point_in_its_source_region() -> None:
+    # GIVEN an hour-old backup whose source point validated but whose DR copies failed (PARTIAL)
+    partial = op(OperationType.BACKUP, SOURCE, 1, status=OperationStatus.PARTIAL)
+    # THEN it is the newest valid point in the source region (issue 20: was ignored)
+    assert choose(
+        [partial, *HISTORY], region=SOURCE, source_region=SOURCE, recovery_point_id=None, now=NOW
+    ).recovery_point_id == point(1)
 
 
 def test_generated_identifiers_are_valid_db_identifiers_and_deterministic() -> None:

@@ -1,4 +1,4 @@
-"""The status graph: PENDING -> RUNNING -> SUCCEEDED | FAILED, never backwards."""
+"""The status graph: PENDING -> RUNNING -> SUCCEEDED | PARTIAL | FAILED, never backwards."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 from lifeboat.domain.operations import OperationStatus, check_transition, previous_statuses
 from lifeboat.errors import IllegalStatusTransition
 
-P, R, S, F = (
+P, R, S, F, PART = (
     OperationStatus.PENDING,
     OperationStatus.RUNNING,
     OperationStatus.SUCCEEDED,
     OperationStatus.FAILED,
+    OperationStatus.PARTIAL,
 )
-ALLOWED = {(P, R), (P, F), (R, S), (R, F)}
+ALLOWED = {(P, R), (P, F), (R, S), (R, F), (R, PART)}
 FORBIDDEN = [
     (current, new)
     for current, new in itertools.product(OperationStatus, repeat=2)
@@ -53,9 +54,9 @@ def test_the_named_cases_of_the_brief() -> None:
 
 
 def test_terminal_statuses_have_no_way_out() -> None:
-    """GIVEN a SUCCEEDED or FAILED operation WHEN any other status is written THEN it is refused."""
-    assert {s for s in OperationStatus if s.terminal} == {S, F}
-    for terminal, new in itertools.product((S, F), OperationStatus):
+    """GIVEN a SUCCEEDED, PARTIAL or FAILED operation WHEN any other status is written THEN it is refused."""
+    assert {s for s in OperationStatus if s.terminal} == {S, F, PART}
+    for terminal, new in itertools.product((S, F, PART), OperationStatus):
         if new != terminal:
             with pytest.raises(IllegalStatusTransition):
                 check_transition(terminal, new)

@@ -107,11 +107,16 @@ def finish_run(described: dict[str, Any], store: Any, elapsed: float) -> int:
         console.print(f"  [dim]skipped[/] {skipped.arn.rsplit(':', 1)[-1]}: {skipped.reason}")
     failed = [o for o in outcomes if o.status != "SUCCEEDED"]
     for outcome in failed:
-        console.print(f"  [red]{outcome.name}[/]: {outcome.error}: {outcome.cause}")
+        colour = "yellow" if outcome.status == "PARTIAL" else "red"
+        console.print(f"  [{colour}]{outcome.name}[/] {outcome.status}: {outcome.error}: {outcome.cause}")
+    partial = sum(1 for o in failed if o.status == "PARTIAL")
     if not outcomes:
         verdict = "[red]nothing was backed up (every resource was skipped, see above)"
     elif failed:
-        verdict = f"[red]{len(failed)} resource(s) did not succeed"
+        verdict = (
+            f"[red]{len(failed) - partial} resource(s) without a new recovery point, {partial} PARTIAL "
+            "(a new point in the source region, some DR copies missing)"
+        )
     else:
         verdict = "[green]every protected resource SUCCEEDED"
     console.print(f"Run {plan.run_id}: {len(outcomes)} resources, {verdict}[/] in {elapsed:.1f}s")
@@ -147,7 +152,7 @@ def _table(plan: Plan, outcomes: list[ResourceOutcome]) -> Table:
         for region in regions:
             copy = by_region.get(region)
             cells.append("-" if copy is None else _copy_cell(copy))
-        colour = "green" if o.status == "SUCCEEDED" else "red"
+        colour = {"SUCCEEDED": "green", "PARTIAL": "yellow"}.get(o.status, "red")
         table.add_row(
             o.name,
             o.policy,

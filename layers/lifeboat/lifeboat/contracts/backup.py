@@ -126,6 +126,8 @@ class StepError(CamelModel):
 class OutcomeState(ResourceTask):
     preflight: Preflight | None = None
     error: StepError | None = None
+    # Set when the outcome is one DR region's copy (it failed; the backup goes on).
+    target: DrTarget | None = None
 
 
 class OutcomeRequest(CamelModel):
@@ -142,6 +144,7 @@ class OutcomeResult(CamelModel):
     operation_id: str
     status: OperationStatus
     notification: Notification | None = None
+    region: str | None = None  # of a copy's outcome
 
 
 class ProfileResult(CamelModel):

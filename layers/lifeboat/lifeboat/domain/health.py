@@ -1,9 +1,11 @@
 """Live RPO: how old the newest *valid* recovery point of a resource is, per region.
 
-Pure: the caller passes the resource's operations (from the state table) and the time. A
-SUCCEEDED BACKUP is a point in the source region, a SUCCEEDED COPY is a point in its DR
-region; anything else (PENDING, RUNNING, FAILED) is not a recovery point, so a failed latest
-backup leaves the clock running from the previous good one.
+Pure: the caller passes the resource's operations (from the state table) and the time. A point
+is a recovery point in a region once it passed validation there (recorded on its BACKUP in the
+source region, on its COPY in a DR region; a SUCCEEDED one always did), whatever became of the
+rest of its backup: a backup
+whose DR copy failed still leaves a valid point in its source region. A point never validated
+is not one, so a failed latest backup leaves the clock running from the previous good one.
 
 Beside the RPO, a resource's health carries the lag of its read replicas (continuous
 replication, judged against the brief's 5-minute target) and its restore drills (when one last
@@ -277,7 +279,9 @@ def assess(
         valid = [
             op
             for op in operations
-            if op.type is kind and op.region == region and op.status is OperationStatus.SUCCEEDED
+            if op.type is kind
+            and op.region == region
+            and (op.status is OperationStatus.SUCCEEDED or op.validated)
         ]
         return max(valid, key=data_time, default=None)
 

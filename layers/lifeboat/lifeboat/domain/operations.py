@@ -17,10 +17,13 @@ class OperationStatus(StrEnum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    # A backup whose source-region point is valid but some DR copies are missing (each copy
+    # has its own operation, with its error and cause).
+    PARTIAL = "PARTIAL"
 
     @property
     def terminal(self) -> bool:
-        return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED)
+        return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED, OperationStatus.PARTIAL)
 
 
 class OperationType(StrEnum):
@@ -31,12 +34,15 @@ class OperationType(StrEnum):
     DRILL = "DRILL"  # SUCCEEDED = every check passed; FAILED = a check failed or the drill broke
 
 
-# PENDING -> RUNNING -> SUCCEEDED | FAILED; an operation may also fail before it runs.
+# PENDING -> RUNNING -> SUCCEEDED | PARTIAL | FAILED; an operation may also fail before it runs.
 NEXT_STATUSES: dict[OperationStatus, frozenset[OperationStatus]] = {
     OperationStatus.PENDING: frozenset({OperationStatus.RUNNING, OperationStatus.FAILED}),
-    OperationStatus.RUNNING: frozenset({OperationStatus.SUCCEEDED, OperationStatus.FAILED}),
+    OperationStatus.RUNNING: frozenset(
+        {OperationStatus.SUCCEEDED, OperationStatus.PARTIAL, OperationStatus.FAILED}
+    ),
     OperationStatus.SUCCEEDED: frozenset(),
     OperationStatus.FAILED: frozenset(),
+    OperationStatus.PARTIAL: frozenset(),
 }
 
 
@@ -83,6 +89,13 @@ class Operation(CamelModel):
     error: str | None = None
     cause: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def validated(self) -> bool:
+        """Its recovery point passed level-1 validation in its region and is still there: a
+        valid point whatever the outcome of the rest of its backup (a DR copy may have failed)."""
+        validation = self.details.get(f"validation_{self.region}") or {}
+        return validation.get("valid") is True and not self.details.get("deletedAt")
 
     @property
     def type_status(self) -> str:

@@ -1,8 +1,9 @@
 """Which recorded recovery points a restore may use, and why one is chosen.
 
 Pure: the caller passes a resource's operations from the state table. A recovery point is valid
-in a region when its BACKUP (source region) or COPY (DR region) operation SUCCEEDED, its level-1
-validation there passed, and cleanup has not deleted it.
+in a region when its level-1 validation there passed (recorded on its BACKUP in the source region,
+on its COPY in a DR region) and cleanup has not deleted it, whatever became of the rest of its
+backup: a PARTIAL backup's source point is as good as a SUCCEEDED one's.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lifeboat.domain.health import format_minutes
-from lifeboat.domain.operations import Operation, OperationStatus, OperationType
+from lifeboat.domain.operations import Operation, OperationType
 from lifeboat.errors import InvalidInput, RecoveryPointNotFound
 
 
@@ -42,13 +43,13 @@ def _problem(op: Operation) -> str | None:
         return f"deleted by cleanup at {op.details['deletedAt']}"
     if op.details.get("foreignSnapshot"):
         return "its snapshot's tags disagree with the state table"
-    if op.status is not OperationStatus.SUCCEEDED:
+    if op.validated:
+        return None  # whatever became of the rest of its backup (a PARTIAL one lacks a DR copy)
+    validation = op.details.get(f"validation_{op.region}")
+    if validation is None:
         return f"its {op.type.value.lower()} is {op.status.value}" + (f" ({op.error})" if op.error else "")
-    validation = op.details.get(f"validation_{op.region}") or {}
-    if validation.get("valid") is not True:
-        failed = [c.get("name") for c in validation.get("checks", []) if not c.get("passed")]
-        return "it failed validation" + (f" ({', '.join(map(str, failed))})" if failed else "")
-    return None
+    failed = [c.get("name") for c in validation.get("checks", []) if not c.get("passed")]
+    return "it failed validation" + (f" ({', '.join(map(str, failed))})" if failed else "")
 
 
 def valid_points(operations: list[Operation], region: str, source_region: str) -> list[Operation]:

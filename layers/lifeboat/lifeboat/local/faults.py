@@ -13,7 +13,9 @@ as they would see AWS's:
 - **lost responses**: a share of mutating calls reaches moto and succeeds, then the response is
   lost (``ReadTimeoutError``): botocore retries the call, which already happened;
 - **Lambda timeouts**: a share of task invocations does its work, then Lambda reports
-  ``Sandbox.Timedout`` and Step Functions retries the task.
+  ``Sandbox.Timedout`` and Step Functions retries the task;
+- **region outage**: every call to a down region's endpoints fails, as an SDK sees an
+  unreachable region (``EndpointConnectionError``) or as a ``503 ServiceUnavailable``.
 
 Every decision comes from one seeded ``random.Random``, so a seed replays the same faults for
 the same sequence of calls. Faults apply only while ``active()``: set-up and the checks after a
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -31,6 +34,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 __all__ = ["FaultInjector", "FaultPlan"]
 
@@ -54,6 +58,7 @@ _THROTTLE_CODES = {
     "json": "ThrottlingException",
     "rest-xml": "SlowDown",
 }
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _SERVER_ERRORS = (("InternalFailure", 500), ("ServiceUnavailable", 503))
 COPY_CALLS = frozenset({"CopyDBSnapshot", "CopyDBClusterSnapshot"})
 # Calls that create, copy, restore or delete a recovery point or a restored resource.
@@ -91,6 +96,9 @@ class FaultPlan:
     lambda_timeout_rate: float = 0.0
     # Botocore's retry back-off and adaptive rate limiting, as a share of real time.
     sleep_scale: float = 0.01
+    # Regions whose every endpoint fails, "unreachable" (a connection error) or "503".
+    down_regions: frozenset[str] = frozenset()
+    outage: str = "unreachable"
 
 
 class FaultInjector:
@@ -163,6 +171,8 @@ class FaultInjector:
             self.calls += 1
             draw, kind_draw = self._random.random(), self._random.random()
         plan = self.plan
+        if plan.down_regions and _region_of(request.url) in plan.down_regions:
+            return self._region_down(request, protocol)
         if operation in COPY_CALLS and draw < plan.copy_quota_rate:
             self._count("copy-quota")
             return _error(request, protocol, "SnapshotQuotaExceeded", 400, "Copy quota exceeded")
@@ -175,13 +185,26 @@ class FaultInjector:
                 raise ReadTimeoutError(endpoint_url=request.url)
             return response
         if draw < plan.error_rate:
-            if kind_draw < 0.5:
-                self._count("throttle")
-                return _error(request, protocol, _THROTTLE_CODES[protocol], 400, "Rate exceeded")
-            code, status = _SERVER_ERRORS[0] if kind_draw < 0.75 else _SERVER_ERRORS[1]
-            self._count(code)
-            return _error(request, protocol, code, status, "We encountered an internal error")
+            return self._throttle_or_5xx(request, protocol, kind_draw)
         return original(stubber, event_name, request, **kwargs)
+
+    def _throttle_or_5xx(self, request: Any, protocol: str, kind_draw: float) -> Any:
+        """Half throttles, a quarter each of 500 InternalFailure and 503 ServiceUnavailable."""
+        if kind_draw < 0.5:
+            self._count("throttle")
+            return _error(request, protocol, _THROTTLE_CODES[protocol], 400, "Rate exceeded")
+        code, status = _SERVER_ERRORS[0] if kind_draw < 0.75 else _SERVER_ERRORS[1]
+        self._count(code)
+        return _error(request, protocol, code, status, "We encountered an internal error")
+
+    def _region_down(self, request: Any, protocol: str) -> Any:
+        """The answer of a region that is down: a connection error, or a 503."""
+        self._count("region-down")
+        if self.plan.outage == "503":
+            return _error(request, protocol, "ServiceUnavailable", 503, "Service Unavailable")
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url=request.url)
 
     def lambda_times_out(self, function: str) -> bool:
         """Whether this invocation of ``function`` is reported as timed out after its work."""
@@ -196,6 +219,13 @@ class FaultInjector:
     def _count(self, kind: str) -> None:
         with self._lock:
             self.injected[kind] += 1
+
+
+def _region_of(url: str) -> str | None:
+    """The region of an endpoint URL (``rds.us-west-2.amazonaws.com``, ``s3.eu-west-1...``)."""
+    host = urlsplit(url).hostname or ""
+    labels = host.split(".")
+    return next((label for label in labels if _REGION.fullmatch(label)), None)
 
 
 def _error(request: Any, protocol: str, code: str, status: int, message: str) -> Any:

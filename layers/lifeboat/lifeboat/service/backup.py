@@ -8,10 +8,6 @@ from typing import Any
 
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.contracts.backup import (
-    Notification,
-    OutcomeRequest,
-    OutcomeResult,
-    OutcomeState,
     Plan,
     PlannedResource,
     PlanRequest,
@@ -173,7 +169,8 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     )
     if problems:
         raise PolicyViolation("; ".join(problems))
-    targets = [_usable_target(deps, target, source.encrypted) for target in policy.dr_regions]
+    # Nothing here reaches a DR region: its key, quota and reachability gate only its own copy.
+    targets = [_copy_target(target, source.encrypted) for target in policy.dr_regions]
     quota = plugin.snapshot_quota(ref.region)
     cleaned = None
     if quota is not None and quota.headroom < quota_reserve():
@@ -198,14 +195,12 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     )
 
 
-def _usable_target(deps: Deps, target: DrTarget, encrypted: bool) -> DrTarget:
-    """Copies of encrypted sources are re-encrypted with the region's key: resolve it to an ARN."""
+def _copy_target(target: DrTarget, encrypted: bool) -> DrTarget:
+    """Copies of encrypted sources are re-encrypted with the region's key (resolved by the copy
+    step, in that region); unencrypted sources copy as they are."""
     if not encrypted or target.kms_key_id is None:
         return DrTarget(region=target.region)
-    return DrTarget(
-        region=target.region,
-        kms_key_id=resolve_usable_key(deps.clients, target.region, target.kms_key_id),
-    )
+    return DrTarget(region=target.region, kms_key_id=target.kms_key_id)
 
 
 def _tags(step: StepRequest, point: str) -> dict[str, str]:
@@ -218,7 +213,7 @@ def _tags(step: StepRequest, point: str) -> dict[str, str]:
     )
 
 
-def _advance(deps: Deps, operation_id: str, status: OperationStatus, **change: Any) -> Operation:
+def advance(deps: Deps, operation_id: str, status: OperationStatus, **change: Any) -> Operation:
     """A status write; if the operation already finished, this is a duplicate delivery."""
     try:
         return deps.store.transition(operation_id, status, **change)
@@ -232,7 +227,7 @@ def take_snapshot(step: StepRequest, deps: Deps) -> RecoveryPointResult:
     ref = ResourceRef.parse(step.resource.arn)
     point = step.preflight.recovery_point_id
     outcome = plugin_for(ref, deps.clients).create_recovery_point(ref, point, _tags(step, point))
-    _advance(
+    advance(
         deps,
         step.preflight.operation_id,
         OperationStatus.RUNNING,
@@ -282,101 +277,45 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
     return result
 
 
-def replicate(step: StepRequest, deps: Deps) -> RecoveryPointResult:
-    """Start (or find) the copy of the recovery point in one DR region."""
+def replicate(step: StepRequest, deps: Deps) -> DrTarget:
+    """Open this region's copy operation, resolve the region's key, start (or find) the copy.
+
+    The operation is opened before anything is tried in the region, so a region that is down, a
+    key that is disabled or a quota that never frees up is recorded on this region's copy with
+    its cause, never on the backup or on another region's copy. Returns the target with its key
+    resolved to an ARN, which the copy's validation expects."""
     if step.target is None:
         raise ValueError("replicate needs a target region")
     ref = ResourceRef.parse(step.resource.arn)
-    point = step.preflight.recovery_point_id
-    key = step.target.kms_key_id if step.source.encrypted else None
-    outcome = plugin_for(ref, deps.clients).copy_recovery_point(ref, point, step.target.region, key)
+    point, region = step.preflight.recovery_point_id, step.target.region
     policy = deps.config().policy(step.resource.policy)
-    deps.store.open(
-        operation_id=copy_operation_id(point, step.target.region),
+    operation_id = copy_operation_id(point, region)
+    copy, _ = deps.store.open(
+        operation_id=operation_id,
         type=OperationType.COPY,
         resource_arn=ref.arn,
-        region=step.target.region,
-        status=OperationStatus.RUNNING,
+        region=region,
         retain_days=_retain_days(policy, step),
         recovery_point_id=point,
         run_id=step.run_id,
         tier=step.tier.value,
         policy=policy.name,
+        detail=f"copy from {ref.region} opened",
+        details={"sourceRegion": ref.region},
+    )
+    if copy.status.terminal:
+        raise OperationAlreadyFinished(f"{operation_id} is already {copy.status.value}")
+    key = None
+    if step.source.encrypted and step.target.kms_key_id:
+        key = resolve_usable_key(deps.clients, region, step.target.kms_key_id)
+    outcome = plugin_for(ref, deps.clients).copy_recovery_point(ref, point, region, key)
+    advance(
+        deps,
+        operation_id,
+        OperationStatus.RUNNING,
         detail=f"copy from {ref.region} {'started' if outcome.created else 'already existed'}"
         + (f" under {key}" if key else ""),
         details={"kmsKeyId": key, "sourceRegion": ref.region},
     )
     metrics.add_metric(name="CopiesStarted", unit=MetricUnit.Count, value=int(outcome.created))
-    return RecoveryPointResult(**outcome.model_dump())
-
-
-def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
-    """Record SUCCEEDED, or FAILED with the error and cause, and word the failure for people."""
-    state = request.state
-    point = recovery_point_id(state.resource.arn, state.tier, state.scheduled_at)
-    operation_id = backup_operation_id(point)
-    if request.outcome is OperationStatus.SUCCEEDED:
-        operation = _advance(deps, operation_id, OperationStatus.SUCCEEDED, detail="backup complete")
-        metrics.add_metric(name="BackupSucceeded", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="BackupDuration", unit=MetricUnit.Seconds, value=_duration(operation))
-        return OutcomeResult(operation_id=operation_id, status=operation.status)
-    error = state.error.error if state.error else "Unknown"
-    cause = state.error.message if state.error else None
-    existing = deps.store.get(operation_id)
-    if existing is None:
-        deps.store.open(
-            operation_id=operation_id,
-            type=OperationType.BACKUP,
-            resource_arn=state.resource.arn,
-            region=ResourceRef.parse(state.resource.arn).region,
-            status=OperationStatus.FAILED,
-            retain_days=EVIDENCE_MARGIN_DAYS * 3,
-            recovery_point_id=point,
-            run_id=state.run_id,
-            tier=state.tier.value,
-            policy=state.resource.policy,
-            error=error,
-            cause=cause,
-            detail="failed before the backup started",
-        )
-    else:
-        _advance(deps, operation_id, OperationStatus.FAILED, error=error, cause=cause, detail="backup failed")
-    _fail_open_copies(deps, state.preflight, point, error)
-    metrics.add_metric(name="BackupFailed", unit=MetricUnit.Count, value=1)
-    return OutcomeResult(
-        operation_id=operation_id,
-        status=OperationStatus.FAILED,
-        notification=_failure_notification(state, point, error, cause),
-    )
-
-
-def _fail_open_copies(deps: Deps, preflight: Preflight | None, point: str, error: str) -> None:
-    for target in preflight.targets if preflight else []:
-        copy = deps.store.get(copy_operation_id(point, target.region))
-        if copy is not None and not copy.status.terminal:
-            deps.store.transition(
-                copy.operation_id, OperationStatus.FAILED, error=error, detail="backup failed"
-            )
-
-
-def _duration(operation: Operation) -> float:
-    return round((operation.updated_at - operation.created_at).total_seconds(), 3)
-
-
-def _failure_notification(state: OutcomeState, point: str, error: str, cause: str | None) -> Notification:
-    resource, tier, run = state.resource, state.tier.value, state.run_id
-    ref = ResourceRef.parse(resource.arn)
-    return Notification(
-        subject=f"Lifeboat: {tier} backup FAILED for {ref.name} ({ref.region})"[:100],
-        message="\n".join(
-            [
-                f"The {tier} backup of {resource.arn} failed.",
-                f"Error: {error}",
-                f"Cause: {cause or 'not given'}",
-                f"Policy: {resource.policy}    Run: {run}",
-                f"Recovery point: {point}",
-                f"State table operation: {backup_operation_id(point)}",
-                "The resource has NO new recovery point from this run; its RPO clock keeps running.",
-            ]
-        ),
-    )
+    return DrTarget(region=region, kms_key_id=key)

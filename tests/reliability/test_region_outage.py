@@ -1,0 +1,129 @@
+"""A DR region that is down for a whole daily run never stops backups (issue 20).
+
+Every call to the down region's endpoints fails, as an SDK sees an unreachable region (a
+connection error) or as a 503. Before: the preflight resolved every DR region's key before the
+snapshot, so every encrypted resource got no recovery point anywhere; the down region's copy had
+no operation of its own; the notification said "NO new recovery point".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from lifeboat.demo.fleet import DemoFleet
+from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
+from lifeboat.domain.operations import Operation
+from lifeboat.domain.policy import Tier
+from lifeboat.local.faults import FaultPlan
+from lifeboat.local.runtime import LocalCloud
+
+from .audit import DR_REGIONS, SOURCE, audit, inventory, seed_mixed_fleet
+
+SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Outage:
+    down: str
+    cloud: LocalCloud
+    fleet: DemoFleet
+    execution: dict[str, Any]
+    notifications: list[dict[str, Any]]
+    before: dict[str, Any]
+
+    @property
+    def healthy(self) -> str:
+        return next(r for r in DR_REGIONS if r != self.down)
+
+    def resources(self) -> list[str]:
+        return [
+            *self.fleet.instances.values(),
+            *self.fleet.clusters.values(),
+            *self.fleet.volumes.values(),
+            *self.fleet.tables.values(),
+        ]
+
+    def backup(self, arn: str) -> Operation:
+        operation = self.cloud.store().get(backup_operation_id(_point(arn)))
+        assert operation is not None, arn
+        return operation
+
+    def copy(self, arn: str, region: str) -> Operation:
+        operation = self.cloud.store().get(copy_operation_id(_point(arn), region))
+        assert operation is not None, f"no copy operation of {arn} in {region}"
+        return operation
+
+
+def _point(arn: str) -> str:
+    return recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)
+
+
+@pytest.fixture(scope="module", params=[("us-west-2", "unreachable"), ("eu-west-1", "503")], ids=str)
+def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+    """GIVEN a mixed encrypted prod fleet (RDS, Aurora, EBS, DynamoDB) WHEN one DR region is down
+    for the whole daily run."""
+    down, kind = request.param
+    log = tmp_path_factory.mktemp("outage") / "local.log"
+    with LocalCloud(time_scale=0.0001, log_file=log) as cloud:
+        fleet = seed_mixed_fleet(cloud)
+        before = inventory(cloud, fleet)
+        plan = FaultPlan(seed=1, error_rate=0.0, down_regions=frozenset({down}), outage=kind)
+        with cloud.faults(plan) as injector:
+            execution = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT), timeout=300)
+        assert injector.injected["region-down"] > 0
+        yield Outage(down, cloud, fleet, execution, cloud.notifications(), before)
+
+
+def test_every_resource_has_its_source_point_and_its_healthy_region_copy(outage: Outage) -> None:
+    # THEN the run completes, and every resource's source point is taken and validated, and its
+    # copy in the healthy DR region SUCCEEDED under that region's key
+    assert outage.execution["status"] == "SUCCEEDED"
+    for arn in outage.resources():
+        backup = outage.backup(arn)
+        assert backup.validated, (arn, backup.status, backup.error, backup.cause)
+        healthy = outage.copy(arn, outage.healthy)
+        assert healthy.status.value == "SUCCEEDED", (arn, healthy.error, healthy.cause)
+        assert healthy.details["kmsKeyId"] == outage.fleet.keys[outage.healthy]
+
+
+def test_the_down_regions_copy_is_failed_on_its_own_record_and_the_backup_is_partial(outage: Outage) -> None:
+    # THEN each resource has one FAILED copy operation in the down region, with its cause, and
+    # its backup is PARTIAL naming that region (not FAILED as a whole)
+    for arn in outage.resources():
+        copy = outage.copy(arn, outage.down)
+        assert copy.status.value == "FAILED" and copy.error and copy.cause, (arn, copy)
+        backup = outage.backup(arn)
+        assert (backup.status.value, backup.error) == ("PARTIAL", "CopiesMissing")
+        assert backup.cause is not None and backup.cause.startswith(f"copy to {outage.down} failed: ")
+
+
+def test_the_notifications_say_where_the_new_point_is(outage: Outage) -> None:
+    # THEN one PARTIAL notification per resource names the regions holding the new point and the
+    # missing one; none says "NO new recovery point"
+    subjects = sorted(n["Subject"] for n in outage.notifications)
+    assert len(subjects) == len(outage.resources())
+    assert all("PARTIAL" in s and f"no copy in {outage.down}" in s for s in subjects), subjects
+    for notification in outage.notifications:
+        message = notification["Message"]
+        assert f"made a new recovery point in {SOURCE} and {outage.healthy}" in message
+        assert f"The copy to {outage.down} failed: " in message
+        assert "NO new recovery point" not in message
+
+
+def test_the_rpo_is_ok_where_the_point_is_and_breached_only_in_the_down_region(outage: Outage) -> None:
+    # WHEN the RPO monitor runs after the run
+    report = outage.cloud.invoke_function("RpoMonitorFunction", {})
+    # THEN the source and the healthy DR region are within the RPO; the down region is not
+    for resource in report["resources"]:
+        status = {r["region"]: r["status"] for r in resource["regions"]}
+        assert status == {SOURCE: "OK", outage.healthy: "OK", outage.down: "BREACH"}, resource["resourceArn"]
+
+
+def test_nothing_is_lost_duplicated_orphaned_or_stuck(outage: Outage) -> None:
+    result = audit(outage.cloud, outage.fleet, outage.before, outage.notifications)
+    assert result.clean, result
+    assert (result.resources, result.partial, result.failed) == (5, 5, 0), result.counts()
