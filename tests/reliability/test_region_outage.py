@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,10 +20,12 @@ from lifeboat.domain.operations import Operation
 from lifeboat.domain.policy import Tier
 from lifeboat.local.faults import FaultPlan
 from lifeboat.local.runtime import LocalCloud
+from lifeboat.state import breakers
 
-from .audit import DR_REGIONS, SOURCE, audit, inventory, seed_mixed_fleet
+from .audit import DR_REGIONS, SOURCE, Audit, audit, inventory, seed_mixed_fleet
 
 SCHEDULED_AT = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+NEXT_DAY = SCHEDULED_AT + timedelta(days=1)
 
 
 @dataclass
@@ -33,7 +35,12 @@ class Outage:
     fleet: DemoFleet
     execution: dict[str, Any]
     notifications: list[dict[str, Any]]
-    before: dict[str, Any]
+    rpo: dict[str, Any]
+    audit: Audit
+    dead_region_calls: int
+    breakers_during: dict[str, breakers.Breaker]
+    recovery: dict[str, Any]
+    breakers_after: dict[str, breakers.Breaker]
 
     @property
     def healthy(self) -> str:
@@ -65,7 +72,7 @@ def _point(arn: str) -> str:
 @pytest.fixture(scope="module", params=[("us-west-2", "unreachable"), ("eu-west-1", "503")], ids=str)
 def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
     """GIVEN a mixed encrypted prod fleet (RDS, Aurora, EBS, DynamoDB) WHEN one DR region is down
-    for the whole daily run."""
+    for the whole daily run (checked right after it), and is back for the next day's run."""
     down, kind = request.param
     log = tmp_path_factory.mktemp("outage") / "local.log"
     with LocalCloud(time_scale=0.0001, log_file=log) as cloud:
@@ -74,8 +81,24 @@ def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         plan = FaultPlan(seed=1, error_rate=0.0, down_regions=frozenset({down}), outage=kind)
         with cloud.faults(plan) as injector:
             execution = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", SCHEDULED_AT), timeout=300)
-        assert injector.injected["region-down"] > 0
-        yield Outage(down, cloud, fleet, execution, cloud.notifications(), before)
+        notifications = cloud.notifications()
+        rpo = cloud.invoke_function("RpoMonitorFunction", {})
+        checked = audit(cloud, fleet, before, notifications)
+        during = breakers.open_breakers(cloud.store())
+        recovery = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", NEXT_DAY), timeout=300)
+        yield Outage(
+            down,
+            cloud,
+            fleet,
+            execution,
+            notifications,
+            rpo,
+            checked,
+            injector.injected["region-down"],
+            during,
+            recovery,
+            breakers.open_breakers(cloud.store()),
+        )
 
 
 def test_every_resource_has_its_source_point_and_its_healthy_region_copy(outage: Outage) -> None:
@@ -91,14 +114,33 @@ def test_every_resource_has_its_source_point_and_its_healthy_region_copy(outage:
 
 
 def test_the_down_regions_copy_is_failed_on_its_own_record_and_the_backup_is_partial(outage: Outage) -> None:
-    # THEN each resource has one FAILED copy operation in the down region, with its cause, and
-    # its backup is PARTIAL naming that region (not FAILED as a whole)
+    # THEN each resource has one FAILED copy operation in the down region, RegionUnreachable with
+    # its cause, and its backup is PARTIAL naming that region (not FAILED as a whole)
     for arn in outage.resources():
         copy = outage.copy(arn, outage.down)
-        assert copy.status.value == "FAILED" and copy.error and copy.cause, (arn, copy)
+        assert (copy.status.value, copy.error) == ("FAILED", "RegionUnreachable"), (arn, copy.cause)
+        assert copy.cause is not None and f"{outage.down} unreachable since" in copy.cause
         backup = outage.backup(arn)
         assert (backup.status.value, backup.error) == ("PARTIAL", "CopiesMissing")
         assert backup.cause is not None and backup.cause.startswith(f"copy to {outage.down} failed: ")
+
+
+def test_the_breaker_opens_for_the_run_and_closes_when_the_region_is_back(outage: Outage) -> None:
+    # THEN during the outage the down region's breaker is open, naming why, and no resource cost
+    # more than one SDK retry chain on the dead region (8 attempts, and an EBS copy's one
+    # single-attempt CopySnapshot before it; without the breaker the workflow retried each copy
+    # step 6 times more: bench/region_outage.py --without-breaker)
+    assert set(outage.breakers_during) == {outage.down}
+    assert outage.breakers_during[outage.down].failures >= 1
+    assert 0 < outage.dead_region_calls <= 9 * len(outage.resources())
+    # AND the next day's run probes the region, copies there, and closes the breaker
+    assert outage.recovery["status"] == "SUCCEEDED"
+    assert outage.breakers_after == {}
+    for arn in outage.resources():
+        copy = outage.cloud.store().get(
+            copy_operation_id(recovery_point_id(arn, Tier.DAILY, NEXT_DAY), outage.down)
+        )
+        assert copy is not None and copy.status.value == "SUCCEEDED", arn
 
 
 def test_the_notifications_say_where_the_new_point_is(outage: Outage) -> None:
@@ -110,20 +152,21 @@ def test_the_notifications_say_where_the_new_point_is(outage: Outage) -> None:
     for notification in outage.notifications:
         message = notification["Message"]
         assert f"made a new recovery point in {SOURCE} and {outage.healthy}" in message
-        assert f"The copy to {outage.down} failed: " in message
+        assert f"The copy to {outage.down} failed: RegionUnreachable: " in message
         assert "NO new recovery point" not in message
 
 
 def test_the_rpo_is_ok_where_the_point_is_and_breached_only_in_the_down_region(outage: Outage) -> None:
-    # WHEN the RPO monitor runs after the run
-    report = outage.cloud.invoke_function("RpoMonitorFunction", {})
-    # THEN the source and the healthy DR region are within the RPO; the down region is not
-    for resource in report["resources"]:
+    # THEN right after the run, the source and the healthy DR region are within the RPO; the
+    # down region is not (it never had a point)
+    for resource in outage.rpo["resources"]:
         status = {r["region"]: r["status"] for r in resource["regions"]}
         assert status == {SOURCE: "OK", outage.healthy: "OK", outage.down: "BREACH"}, resource["resourceArn"]
+    # AND the down region is flagged at once as unreachable, with since when and why
+    [(region, why)] = outage.rpo["unreachableRegions"].items()
+    assert region == outage.down and why.startswith("unreachable since 20") and outage.down in why
 
 
 def test_nothing_is_lost_duplicated_orphaned_or_stuck(outage: Outage) -> None:
-    result = audit(outage.cloud, outage.fleet, outage.before, outage.notifications)
-    assert result.clean, result
-    assert (result.resources, result.partial, result.failed) == (5, 5, 0), result.counts()
+    assert outage.audit.clean, outage.audit
+    assert (outage.audit.resources, outage.audit.partial, outage.audit.failed) == (5, 5, 0)

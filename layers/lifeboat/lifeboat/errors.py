@@ -64,6 +64,12 @@ class TransientAwsError(LifeboatError):
     """Throttling or a 5xx from AWS that survived the SDK's own retries."""
 
 
+class RegionUnreachable(LifeboatError):
+    """A DR region gave connection errors or 503s past the SDK's retries: its breaker is open, and
+    its copies are recorded FAILED without calling it until a probe succeeds. Not retried by the
+    copy steps: the next cycle (or a catch-up) copies the missed point."""
+
+
 class UnsupportedOperation(LifeboatError):
     """The resource plugin does not implement this operation."""
 

@@ -66,10 +66,13 @@ def health(
             "lag target or of unknown lag:[/] "
             + "; ".join(f"{r.name} of {h.name}: {r.describe}" for h, r in replicas)
         )
+    for down, why in report.unreachable_regions.items():
+        console.print(f"[red]DR region {down} {why}[/]", soft_wrap=True)
     overdue = [h.name for h in report.resources if h.drill.overdue]
     if overdue:
         console.print("[red]no restore drill passed within the policy's maxAgeDays:[/] " + ", ".join(overdue))
-    raise typer.Exit(1 if breaches or replicas or overdue or unmonitored or not report.resources else 0)
+    trouble = breaches or replicas or overdue or unmonitored or report.unreachable_regions
+    raise typer.Exit(1 if trouble or not report.resources else 0)
 
 
 def _deployed(resources: list[str] | None, stack: str, region: str | None) -> HealthReport:

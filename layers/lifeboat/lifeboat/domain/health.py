@@ -227,6 +227,9 @@ class HealthReport(CamelModel):
     checked_at: datetime
     resources: list[ResourceHealth] = Field(default_factory=list)
     skipped: list[SkippedHealth] = Field(default_factory=list)
+    # DR regions whose breaker is open (a copy found them down): flagged at once, before any
+    # resource's RPO there runs out. Region -> since when and why.
+    unreachable_regions: dict[str, str] = Field(default_factory=dict)
 
     @property
     def breaches(self) -> list[ResourceHealth]:

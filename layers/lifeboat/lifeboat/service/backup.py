@@ -4,6 +4,7 @@ nothing that the first run did not already change."""
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from typing import Any
 
 from lifeboat.aws.kms import resolve_usable_key
@@ -45,6 +46,7 @@ from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import PluginOperation
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
+from lifeboat.service.regions import reaching
 
 # Operation records outlive their recovery point by this margin, so evidence of a backup is
 # still in the table when an auditor asks about the last day of its retention.
@@ -243,9 +245,10 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
     point = step.preflight.recovery_point_id
     region = step.target.region if step.target else ref.region
     expected_key = step.target.kms_key_id if step.target else step.source.kms_key_id
-    facts, checks = plugin_for(ref, deps.clients).validate(
-        region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
-    )
+    with reaching(deps, region, step.run_id) if step.target else nullcontext():
+        facts, checks = plugin_for(ref, deps.clients).validate(
+            region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
+        )
     if not facts.ready and facts.status in _IN_PROGRESS:
         raise ResourceNotReady(f"{point} in {region} is {facts.status}")
     result = ValidationResult(
@@ -306,9 +309,10 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
     if copy.status.terminal:
         raise OperationAlreadyFinished(f"{operation_id} is already {copy.status.value}")
     key = None
-    if step.source.encrypted and step.target.kms_key_id:
-        key = resolve_usable_key(deps.clients, region, step.target.kms_key_id)
-    outcome = plugin_for(ref, deps.clients).copy_recovery_point(ref, point, region, key)
+    with reaching(deps, region, step.run_id):
+        if step.source.encrypted and step.target.kms_key_id:
+            key = resolve_usable_key(deps.clients, region, step.target.kms_key_id)
+        outcome = plugin_for(ref, deps.clients).copy_recovery_point(ref, point, region, key)
     advance(
         deps,
         operation_id,

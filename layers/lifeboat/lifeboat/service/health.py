@@ -33,6 +33,7 @@ from lifeboat.domain.policy import Policy
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources_and_replicas
+from lifeboat.state import breakers
 from lifeboat.state.drills import latest_drills
 from lifeboat.state.health import save_health
 
@@ -102,6 +103,13 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         save_health(deps.store, health)
         publish_resource_metrics(health)
         report.resources.append(health)
+    report.unreachable_regions = {
+        region: f"unreachable since {b.opened_at:%Y-%m-%d %H:%MZ} ({b.failures} failed step(s)): {b.reason}"
+        for region, b in sorted(breakers.open_breakers(deps.store).items())
+    }
+    metrics.add_metric(
+        name="RegionsUnreachable", unit=MetricUnit.Count, value=len(report.unreachable_regions)
+    )
     publish_breach_counts(report)
     publish_replica_counts(report)
     metrics.add_metric(name="ResourcesMonitored", unit=MetricUnit.Count, value=len(report.resources))
