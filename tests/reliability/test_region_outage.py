@@ -31,6 +31,7 @@ NEXT_DAY = SCHEDULED_AT + timedelta(days=1)
 @dataclass
 class Outage:
     down: str
+    backfill: bool
     cloud: LocalCloud
     fleet: DemoFleet
     execution: dict[str, Any]
@@ -69,11 +70,14 @@ def _point(arn: str) -> str:
     return recovery_point_id(arn, Tier.DAILY, SCHEDULED_AT)
 
 
-@pytest.fixture(scope="module", params=[("us-west-2", "unreachable"), ("eu-west-1", "503")], ids=str)
+@pytest.fixture(
+    scope="module", params=[("us-west-2", "unreachable", True), ("eu-west-1", "503", False)], ids=str
+)
 def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
     """GIVEN a mixed encrypted prod fleet (RDS, Aurora, EBS, DynamoDB) WHEN one DR region is down
-    for the whole daily run (checked right after it), and is back for the next day's run."""
-    down, kind = request.param
+    for the whole daily run (checked right after it), and is back for the next day's run, with
+    the policy backfilling missed copies (us-west-2) or not (eu-west-1)."""
+    down, kind, backfill = request.param
     log = tmp_path_factory.mktemp("outage") / "local.log"
     with LocalCloud(time_scale=0.0001, log_file=log) as cloud:
         fleet = seed_mixed_fleet(cloud)
@@ -85,9 +89,12 @@ def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         rpo = cloud.invoke_function("RpoMonitorFunction", {})
         checked = audit(cloud, fleet, before, notifications)
         during = breakers.open_breakers(cloud.store())
+        fleet.config["policies"]["prod"]["backfillMissedCopies"] = backfill
+        cloud.put_config(fleet.config)
         recovery = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", NEXT_DAY), timeout=300)
         yield Outage(
             down,
+            backfill,
             cloud,
             fleet,
             execution,
@@ -141,6 +148,28 @@ def test_the_breaker_opens_for_the_run_and_closes_when_the_region_is_back(outage
             copy_operation_id(recovery_point_id(arn, Tier.DAILY, NEXT_DAY), outage.down)
         )
         assert copy is not None and copy.status.value == "SUCCEEDED", arn
+
+
+def test_the_missed_point_is_caught_up_when_the_policy_backfills_else_recorded_as_skipped(
+    outage: Outage,
+) -> None:
+    for arn in outage.resources():
+        point = _point(arn)
+        failed = outage.copy(arn, outage.down)
+        caught_up = outage.cloud.store().get(copy_operation_id(point, outage.down, catch_up=True))
+        if outage.backfill:
+            # THEN the next run copied the missed point there too, under the region's key, on a
+            # record of its own; the failed copy keeps its cause
+            assert caught_up is not None and caught_up.status.value == "SUCCEEDED", (arn, caught_up)
+            assert caught_up.validated and caught_up.details["kmsKeyId"] == outage.fleet.keys[outage.down]
+            assert failed.status.value == "FAILED" and failed.error == "RegionUnreachable"
+        else:
+            # THEN it was not copied, and its backup says so (once), naming the newer point
+            assert caught_up is None
+            note = outage.backup(arn).details[f"catchUpSkipped_{outage.down}"]
+            assert note.startswith(
+                f"not copied to {outage.down}: missed there, and backfillMissedCopies is off"
+            )
 
 
 def test_the_notifications_say_where_the_new_point_is(outage: Outage) -> None:

@@ -67,6 +67,16 @@ class ResourceTask(CamelModel):
         return normalise_time(value)
 
 
+class CatchUpCopy(CamelModel):
+    """A point a DR region missed, copied there by this run after the run's own point: with its
+    own tier and time, so the copy carries that point's tags and retention."""
+
+    recovery_point_id: str
+    tier: Tier
+    scheduled_at: datetime
+    target: DrTarget
+
+
 class Preflight(CamelModel):
     operation_id: str
     recovery_point_id: str
@@ -76,13 +86,21 @@ class Preflight(CamelModel):
     snapshot_quota_headroom: int | None = None
     # The config asks for level-2 checks of this database: profile it before the snapshot.
     data_checks: bool = False
+    catch_up: list[CatchUpCopy] = Field(default_factory=list)
 
 
 class StepRequest(ResourceTask):
-    """A step after the preflight; ``target`` is set for the steps of one DR region."""
+    """A step after the preflight; ``target`` is set for the steps of one DR region, and
+    ``catch_up`` (the missed point's id) for a catch-up copy, whose tier and time are its own."""
 
     preflight: Preflight
     target: DrTarget | None = None
+    catch_up: str | None = None
+
+    @property
+    def point(self) -> str:
+        """The recovery point this step is about."""
+        return self.catch_up or self.preflight.recovery_point_id
 
     @property
     def source(self) -> SourceSpec:
@@ -128,6 +146,7 @@ class OutcomeState(ResourceTask):
     error: StepError | None = None
     # Set when the outcome is one DR region's copy (it failed; the backup goes on).
     target: DrTarget | None = None
+    catch_up: str | None = None
 
 
 class OutcomeRequest(CamelModel):

@@ -47,8 +47,15 @@ def backup_operation_id(recovery_point: str) -> str:
     return f"backup:{recovery_point}"
 
 
-def copy_operation_id(recovery_point: str, region: str) -> str:
-    return f"copy:{recovery_point}:{region}"
+def copy_operation_id(recovery_point: str, region: str, *, catch_up: bool = False) -> str:
+    """The copy of a point to a region; a catch-up copy (a later run copying a point that
+    region missed) has its own record beside the failed one, which keeps its cause."""
+    return f"copy:{recovery_point}:{region}" + (":catch-up" if catch_up else "")
+
+
+def scheduled_at_of_run(run: str) -> datetime:
+    """The scheduled time a run id (``daily-20261122T0300Z``) names."""
+    return datetime.strptime(run.rsplit("-", 1)[-1], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
 
 
 def operation_type_name(operation_id: str) -> str:

@@ -108,6 +108,10 @@ class Policy(CamelModel):
     removal_policy: RemovalPolicy | None = None
     force_retain: bool = False
     drill: DrillSettings = Field(default_factory=DrillSettings)
+    # When a DR region is reachable again, copy there the points its outage missed that are still
+    # inside retention (newest first, a few per run); off: only new points reach it, and each
+    # missed one is recorded as skipped on its backup.
+    backfill_missed_copies: bool = False
 
     @field_validator("retention_days")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.contracts.backup import (
+    CatchUpCopy,
     Plan,
     PlannedResource,
     PlanRequest,
@@ -21,6 +22,7 @@ from lifeboat.contracts.backup import (
     ValidationResult,
 )
 from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.catchup import missed_copies, skip_note
 from lifeboat.domain.config import PolicyConfig
 from lifeboat.domain.ids import (
     backup_operation_id,
@@ -173,6 +175,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         raise PolicyViolation("; ".join(problems))
     # Nothing here reaches a DR region: its key, quota and reachability gate only its own copy.
     targets = [_copy_target(target, source.encrypted) for target in policy.dr_regions]
+    catch_up = _catch_up(deps, ref, policy, targets, point)
     quota = plugin.snapshot_quota(ref.region)
     cleaned = None
     if quota is not None and quota.headroom < quota_reserve():
@@ -194,7 +197,44 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         targets=targets,
         snapshot_quota_headroom=quota.headroom if quota else None,
         data_checks=ref.arn in deps.config().data_checks,
+        catch_up=catch_up,
     )
+
+
+def _catch_up(
+    deps: Deps, ref: ResourceRef, policy: Policy, targets: list[DrTarget], point: str
+) -> list[CatchUpCopy]:
+    """The points the DR regions missed (an outage, a disabled key, a quota), newest first: this
+    run copies them after its own when the policy backfills; otherwise each is recorded as
+    skipped on its backup, once, so the gap is visible. One history read per resource."""
+    if not targets:
+        return []
+    missed = missed_copies(
+        deps.store.by_resource(ref.arn),
+        regions=[t.region for t in targets],
+        retention_days=lambda region, tier: policy.retention_in(region).get(tier),
+        now=deps.now(),
+        current_point=point,
+    )
+    if policy.backfill_missed_copies:
+        by_region = {t.region: t for t in targets}
+        return [
+            CatchUpCopy(
+                recovery_point_id=m.recovery_point_id,
+                tier=m.tier,
+                scheduled_at=m.scheduled_at,
+                target=by_region[m.region],
+            )
+            for m in missed
+        ]
+    for m in (m for m in missed if not m.noted):
+        why = f"not copied to {m.region}: missed there, and backfillMissedCopies is off; {point} is newer"
+        deps.store.record_details(backup_operation_id(m.recovery_point_id), {skip_note(m.region): why})
+        logger.info(
+            "missed copy skipped", extra={"recovery_point_id": m.recovery_point_id, "region": m.region}
+        )
+    metrics.add_metric(name="MissedCopiesSkipped", unit=MetricUnit.Count, value=len(missed))
+    return []
 
 
 def _copy_target(target: DrTarget, encrypted: bool) -> DrTarget:
@@ -242,7 +282,7 @@ def take_snapshot(step: StepRequest, deps: Deps) -> RecoveryPointResult:
 def validate(step: StepRequest, deps: Deps) -> ValidationResult:
     """Level-1 validation of the source-region point, or of one DR copy when ``target`` is set."""
     ref = ResourceRef.parse(step.resource.arn)
-    point = step.preflight.recovery_point_id
+    point = step.point
     region = step.target.region if step.target else ref.region
     expected_key = step.target.kms_key_id if step.target else step.source.kms_key_id
     with reaching(deps, region, step.run_id) if step.target else nullcontext():
@@ -264,7 +304,11 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
         unit=MetricUnit.Count,
         value=1,
     )
-    operation_id = copy_operation_id(point, region) if step.target else step.preflight.operation_id
+    operation_id = (
+        copy_operation_id(point, region, catch_up=bool(step.catch_up))
+        if step.target
+        else step.preflight.operation_id
+    )
     if not result.valid:
         deps.store.record_details(operation_id, evidence)
         failed = ", ".join(
@@ -290,9 +334,9 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
     if step.target is None:
         raise ValueError("replicate needs a target region")
     ref = ResourceRef.parse(step.resource.arn)
-    point, region = step.preflight.recovery_point_id, step.target.region
+    point, region = step.point, step.target.region
     policy = deps.config().policy(step.resource.policy)
-    operation_id = copy_operation_id(point, region)
+    operation_id = copy_operation_id(point, region, catch_up=bool(step.catch_up))
     copy, _ = deps.store.open(
         operation_id=operation_id,
         type=OperationType.COPY,
@@ -303,7 +347,8 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
         run_id=step.run_id,
         tier=step.tier.value,
         policy=policy.name,
-        detail=f"copy from {ref.region} opened",
+        detail=f"copy from {ref.region} opened"
+        + (f" (catch-up by run {step.run_id})" if step.catch_up else ""),
         details={"sourceRegion": ref.region},
     )
     if copy.status.terminal:

@@ -93,7 +93,7 @@ def _record_copy_failure(state: OutcomeState, target: DrTarget, deps: Deps) -> O
     """One region's copy failed after its retries: recorded on that copy alone, with its cause."""
     point = recovery_point_id(state.resource.arn, state.tier, state.scheduled_at)
     region = target.region
-    operation_id = copy_operation_id(point, region)
+    operation_id = copy_operation_id(point, region, catch_up=bool(state.catch_up))
     error = state.error.error if state.error else "Unknown"
     cause = state.error.message if state.error else None
     if deps.store.get(operation_id) is None:  # failed before it could be opened
