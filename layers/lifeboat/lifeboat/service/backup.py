@@ -7,6 +7,7 @@ import os
 from contextlib import nullcontext
 from typing import Any
 
+from lifeboat.aws.clients import fail_fast
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.contracts.backup import (
     CatchUpCopy,
@@ -286,7 +287,8 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
     region = step.target.region if step.target else ref.region
     expected_key = step.target.kms_key_id if step.target else step.source.kms_key_id
     with reaching(deps, region, step.run_id) if step.target else nullcontext():
-        facts, checks = plugin_for(ref, deps.clients).validate(
+        clients = fail_fast(deps.clients) if step.target else deps.clients
+        facts, checks = plugin_for(ref, clients).validate(
             region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
         )
     if not facts.ready and facts.status in _IN_PROGRESS:
@@ -335,6 +337,8 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
         raise ValueError("replicate needs a target region")
     ref = ResourceRef.parse(step.resource.arn)
     point, region = step.point, step.target.region
+    if region == ref.region:
+        raise InvalidInput(f"target.region: {region} is the source region of {ref.arn}, not a DR region")
     policy = deps.config().policy(step.resource.policy)
     operation_id = copy_operation_id(point, region, catch_up=bool(step.catch_up))
     copy, _ = deps.store.open(
@@ -355,9 +359,10 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
         raise OperationAlreadyFinished(f"{operation_id} is already {copy.status.value}")
     key = None
     with reaching(deps, region, step.run_id):
+        clients = fail_fast(deps.clients)
         if step.source.encrypted and step.target.kms_key_id:
-            key = resolve_usable_key(deps.clients, region, step.target.kms_key_id)
-        outcome = plugin_for(ref, deps.clients).copy_recovery_point(ref, point, region, key)
+            key = resolve_usable_key(clients, region, step.target.kms_key_id)
+        outcome = plugin_for(ref, clients).copy_recovery_point(ref, point, region, key)
     advance(
         deps,
         operation_id,
