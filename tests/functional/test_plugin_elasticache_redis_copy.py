@@ -26,11 +26,14 @@ from lifeboat.errors import (
     ResourceNotReady,
     SnapshotQuotaExceeded,
     TargetExists,
+    TransientAwsError,
 )
+from lifeboat.local.faults import FaultInjector, FaultPlan
 from lifeboat.plugins.elasticache import s3_transfer
 from lifeboat.plugins.elasticache.facts import ENCRYPTION_TAG
 from lifeboat.plugins.elasticache.plugin import ElastiCacheRedisPlugin
 from lifeboat.plugins.elasticache.s3_transfer import ELASTICACHE_CANONICAL_ID, RdbBuckets, bucket_name
+from lifeboat.service.regions import is_outage
 from moto.backends import get_backend
 
 from .plugin_aws import (
@@ -229,6 +232,25 @@ def test_a_copy_lands_in_the_dr_region_under_its_key_with_the_points_tags(accoun
     assert public_access_block(account.clients, DR, DR_BUCKET) == ALL_PUBLIC_ACCESS_BLOCKED
     [rule] = s3.get_bucket_lifecycle_configuration(Bucket=DR_BUCKET)["Rules"]
     assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+
+@pytest.mark.parametrize("outage", ["unreachable", "503"])
+def test_a_dr_region_that_is_down_fails_the_copy_as_an_outage_the_breaker_knows(
+    account: Account, outage: str
+) -> None:
+    # GIVEN an exported point, and every call to the DR region failing (issue 20)
+    ref = _group(account)
+    point = _point(account, ref)
+    _exported_by_elasticache(account, point)
+    injector = FaultInjector(FaultPlan(seed=1, error_rate=0.0, down_regions=frozenset({DR}), outage=outage))
+    # WHEN it is copied there THEN the copy fails as the region's outage, which trips the copy
+    # steps' breaker (service/regions.py), and nothing is left in the DR region
+    events = boto3._get_default_session().events
+    with injector.active(events), pytest.raises(TransientAwsError) as raised:
+        ElastiCacheRedisPlugin(account.clients).copy_recovery_point(ref, point, DR, account.dr_key)
+    assert is_outage(raised.value), raised.value
+    assert injector.injected["region-down"] > 0
+    assert not bucket_exists(account.clients, DR, DR_BUCKET)
 
 
 def test_copying_again_finds_the_copy_and_copies_nothing(account: Account) -> None:

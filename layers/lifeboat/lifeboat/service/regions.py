@@ -21,14 +21,14 @@ from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
 from lifeboat.state import breakers
 
-__all__ = ["HOLD", "reaching"]
+__all__ = ["HOLD", "is_outage", "reaching"]
 
 # How long a tripped breaker fails copies without calling the region before a step probes it.
 HOLD = timedelta(minutes=10)
 _OUTAGE_CODES = frozenset({"ServiceUnavailable", "Unavailable", "503"})
 
 
-def _is_outage(exc: TransientAwsError) -> bool:
+def is_outage(exc: TransientAwsError) -> bool:
     """What an SDK sees of a region that is down: it cannot connect, or the region answers 503."""
     cause = exc.__cause__
     if isinstance(cause, EndpointConnectionError | ConnectTimeoutError):
@@ -53,7 +53,7 @@ def reaching(deps: Deps, region: str, run_id: str) -> Iterator[None]:
     try:
         yield
     except TransientAwsError as exc:
-        if not _is_outage(exc):
+        if not is_outage(exc):
             raise
         tripped = breakers.trip(deps.store, region, now=deps.now(), reason=str(exc), run_id=run_id)
         logger.warning("region unreachable", extra={"region": region, "failures": tripped.failures})
