@@ -42,6 +42,7 @@ class Outage:
     breakers_during: dict[str, breakers.Breaker]
     recovery: dict[str, Any]
     breakers_after: dict[str, breakers.Breaker]
+    rpo_after: dict[str, Any]
 
     @property
     def healthy(self) -> str:
@@ -105,6 +106,7 @@ def outage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             during,
             recovery,
             breakers.open_breakers(cloud.store()),
+            cloud.invoke_function("RpoMonitorFunction", {}),
         )
 
 
@@ -191,7 +193,11 @@ def test_the_rpo_is_ok_where_the_point_is_and_breached_only_in_the_down_region(o
     for resource in outage.rpo["resources"]:
         status = {r["region"]: r["status"] for r in resource["regions"]}
         assert status == {SOURCE: "OK", outage.healthy: "OK", outage.down: "BREACH"}, resource["resourceArn"]
-    # AND the down region is flagged at once as unreachable, with since when and why
+    # AND after the next day's run every region is within the RPO again, and none is flagged
+    for resource in outage.rpo_after["resources"]:
+        assert {r["status"] for r in resource["regions"]} == {"OK"}, resource["resourceArn"]
+    assert outage.rpo_after["unreachableRegions"] == {}
+    # AND during the outage the down region was flagged at once as unreachable, since when and why
     [(region, why)] = outage.rpo["unreachableRegions"].items()
     assert region == outage.down and why.startswith("unreachable since 20") and outage.down in why
 
