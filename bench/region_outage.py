@@ -6,7 +6,12 @@ eu-west-1) with every call to the down region failing as an unreachable endpoint
 prints the resource x region table of the outage cycle and of the next day's cycle, and the AWS
 calls spent on the dead region (each botocore attempt counts) with and without its breaker.
 
-    python bench/region_outage.py [--down us-west-2] [--outage unreachable|503] [--without-breaker]
+    python bench/region_outage.py [--down us-west-2] [--outage unreachable|503|timeout] [--without-breaker]
+
+``--outage timeout`` makes each connection attempt to the down region hang 3 s (real time) and
+time out, as an unreachable region's endpoints do: the longest copy step printed is the
+measured worst case of the copy steps' retry budget without read hangs (arithmetic: 3 x 3 s + 3 s
+of back-off = 12 s; with 60 s read hangs 192 s, tests/template/test_dr_call_budget.py).
 """
 
 from __future__ import annotations
@@ -56,6 +61,16 @@ def cycle(cloud: LocalCloud, at: datetime, plan: FaultPlan | None) -> tuple[str,
     return described["status"], dead, injector.calls if injector else 0
 
 
+def longest_copy(cloud: LocalCloud, arns: list[str], region: str) -> float:
+    """The longest a copy step to ``region`` took to give up, from its record's times."""
+    store, longest = cloud.store(), 0.0
+    for arn in arns:
+        copy = store.get(copy_operation_id(recovery_point_id(arn, Tier.DAILY, OUTAGE_AT), region))
+        if copy is not None:
+            longest = max(longest, (copy.updated_at - copy.created_at).total_seconds())
+    return longest
+
+
 @contextmanager
 def without_breaker() -> Any:
     with mock.patch("lifeboat.service.backup.reaching", lambda deps, region, run_id: nullcontext()):
@@ -65,7 +80,7 @@ def without_breaker() -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--down", default="us-west-2", choices=DR_REGIONS)
-    parser.add_argument("--outage", default="unreachable", choices=("unreachable", "503"))
+    parser.add_argument("--outage", default="unreachable", choices=("unreachable", "503", "timeout"))
     parser.add_argument("--without-breaker", action="store_true")
     args = parser.parse_args()
     with (
@@ -88,6 +103,8 @@ def main() -> None:
             f"{dead} calls to {args.down} (of {calls} library calls)"
         )
         print("\n".join(table(cloud, arns, OUTAGE_AT)))
+        longest = longest_copy(cloud, arns, args.down)
+        print(f"longest copy step to {args.down}: {longest:.1f} s (its record opened -> FAILED)")
         notes = cloud.notifications()
         print(f"notifications: {len(notes)}: " + "; ".join(sorted({n["Subject"] for n in notes}))[:300])
         after = OUTAGE_AT + timedelta(days=1)

@@ -96,9 +96,11 @@ class FaultPlan:
     lambda_timeout_rate: float = 0.0
     # Botocore's retry back-off and adaptive rate limiting, as a share of real time.
     sleep_scale: float = 0.01
-    # Regions whose every endpoint fails, "unreachable" (a connection error) or "503".
+    # Regions whose every endpoint fails: "unreachable" (connection refused at once), "503", or
+    # "timeout" (each connection attempt hangs ``connect_seconds``, real time, then times out).
     down_regions: frozenset[str] = frozenset()
     outage: str = "unreachable"
+    connect_seconds: float = 3.0
 
 
 class FaultInjector:
@@ -202,8 +204,13 @@ class FaultInjector:
         self._count("region-down")
         if self.plan.outage == "503":
             return _error(request, protocol, "ServiceUnavailable", 503, "Service Unavailable")
-        from botocore.exceptions import EndpointConnectionError
+        from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
+        if self.plan.outage == "timeout":
+            import time
+
+            time.sleep(self.plan.connect_seconds)
+            raise ConnectTimeoutError(endpoint_url=request.url)
         raise EndpointConnectionError(endpoint_url=request.url)
 
     def lambda_times_out(self, function: str) -> bool:
