@@ -1,6 +1,7 @@
-"""The per-region breaker of the copy steps (issue 20): an outage trips it, it holds for the
-run that found it, a step of another run probes, and success closes it. Anything that is not an
-outage (a throttle, a refused call) never trips it."""
+"""The per-region breaker of the copy steps (issue 20): outage-like failures count, a blip stays a
+retried TransientAwsError, TRIP_AFTER in a row trip it; it holds for the run that tripped it, a
+step of another run probes, and success closes it. Anything that is not an outage (a throttle, a
+refused call) never counts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lifeboat.local.runtime import LocalCloud
 from lifeboat.service.deps import Deps, deps_from_env
 from lifeboat.service.regions import HOLD, reaching
 from lifeboat.state import breakers
+from lifeboat.state.breakers import TRIP_AFTER
 
 DOWN = "us-west-2"
 NOW = datetime(2026, 11, 22, 3, 2, tzinfo=UTC)
@@ -41,15 +43,29 @@ def _at(deps: Deps, moment: datetime) -> Deps:
     return deps
 
 
-def test_an_outage_trips_the_breaker_and_the_rest_of_the_run_is_not_sent(deps: Deps) -> None:
-    # GIVEN a copy step of run A whose call to the region cannot connect
+def _trip(deps: Deps, run: str, moment: datetime = NOW) -> None:
+    """TRIP_AFTER copy steps of ``run`` find the region down: the first ones stay retryable."""
+    for attempt in range(1, TRIP_AFTER + 1):
+        expected = RegionUnreachable if attempt == TRIP_AFTER else TransientAwsError
+        with pytest.raises(expected), reaching(_at(deps, moment), DOWN, run):
+            raise _outage()
+
+
+def test_a_blip_is_retried_and_a_repeated_outage_trips_the_breaker(deps: Deps) -> None:
+    # GIVEN one failed call: still a TransientAwsError (the workflow retries it), region not flagged
+    with pytest.raises(TransientAwsError) as blip, reaching(_at(deps, NOW), DOWN, "daily-A"):
+        raise _outage()
+    assert not isinstance(blip.value, RegionUnreachable)
+    assert breakers.open_breakers(deps.store) == {}
+    # WHEN it repeats THEN the breaker trips, naming since when
+    with pytest.raises(TransientAwsError), reaching(_at(deps, NOW), DOWN, "daily-A"):
+        raise _outage()
     with (
         pytest.raises(RegionUnreachable, match=f"{DOWN} unreachable since 2026-11-22 03:02Z"),
         reaching(_at(deps, NOW), DOWN, "daily-A"),
     ):
         raise _outage()
-    # THEN the breaker is open; WHEN another step of run A comes a minute later, it fails
-    # without running its block (no call to the region), saying why
+    # AND another step of the run a minute later fails without running its block, saying why
     calls = []
     with (
         pytest.raises(RegionUnreachable, match="not called: its breaker is open"),
@@ -61,8 +77,7 @@ def test_an_outage_trips_the_breaker_and_the_rest_of_the_run_is_not_sent(deps: D
 
 
 def test_another_run_probes_and_a_success_closes_the_breaker(deps: Deps) -> None:
-    with pytest.raises(RegionUnreachable), reaching(_at(deps, NOW), DOWN, "daily-A"):
-        raise _outage()
+    _trip(deps, "daily-A")
     # WHEN a step of the next run calls the region and gets through
     calls = []
     with reaching(_at(deps, NOW + timedelta(hours=1)), DOWN, "daily-B"):
@@ -73,19 +88,18 @@ def test_another_run_probes_and_a_success_closes_the_breaker(deps: Deps) -> None
 
 
 def test_the_same_run_probes_again_after_the_hold(deps: Deps) -> None:
-    with pytest.raises(RegionUnreachable), reaching(_at(deps, NOW), DOWN, "daily-A"):
-        raise _outage()
+    _trip(deps, "daily-A")
     # WHEN the region still fails at the probe, the breaker counts the failure and holds again
     with (
         pytest.raises(RegionUnreachable, match="unreachable since 2026-11-22 03:02Z"),
         reaching(_at(deps, NOW + HOLD), DOWN, "daily-A"),
     ):
         raise _outage()
-    assert breakers.get(deps.store, DOWN) is not None
-    assert breakers.get(deps.store, DOWN).failures == 2  # type: ignore[union-attr]
+    breaker = breakers.get(deps.store, DOWN)
+    assert breaker is not None and breaker.failures == TRIP_AFTER + 1
 
 
-def test_a_throttle_or_a_refusal_never_trips_the_breaker(deps: Deps) -> None:
+def test_a_throttle_or_a_refusal_never_counts(deps: Deps) -> None:
     throttled = ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "CopyDBSnapshot")
     error = TransientAwsError("copy to us-west-2: Throttling: Rate exceeded")
     error.__cause__ = throttled
@@ -93,4 +107,4 @@ def test_a_throttle_or_a_refusal_never_trips_the_breaker(deps: Deps) -> None:
         raise error
     with pytest.raises(ValueError), reaching(_at(deps, NOW), DOWN, "daily-A"):
         raise ValueError("not AWS")
-    assert breakers.open_breakers(deps.store) == {}
+    assert breakers.get(deps.store, DOWN) is None

@@ -222,7 +222,19 @@ def _points(items: list[dict[str, Any]]) -> list[RecoveryPoint]:
                 in_use_by=in_use.get(point_id),
             )
         )
-    return points
+    return _one_per_snapshot(points)
+
+
+def _one_per_snapshot(points: list[RecoveryPoint]) -> list[RecoveryPoint]:
+    """A point and region is one snapshot, whatever number of records name it: a copy that failed
+    after it started and the catch-up copy that later made it (``copy:<id>:<region>:catch-up``).
+    The valid record stands for it, so a guard that keeps the valid one keeps the snapshot."""
+    chosen: dict[tuple[str, str], RecoveryPoint] = {}
+    for point in points:
+        key = (point.recovery_point_id, point.region)
+        if key not in chosen or (point.valid and not chosen[key].valid):
+            chosen[key] = point
+    return list(chosen.values())
 
 
 def _pin(details: dict[str, Any]) -> str | None:

@@ -1,11 +1,12 @@
 """Calls to a DR region behind its breaker: a region that is down fails its copies fast.
 
-The first copy step that finds a region unreachable (connection errors or 503s past the SDK's
-retries) trips the region's breaker and fails with ``RegionUnreachable``, which the copy steps
-do not retry. While the breaker holds, every other copy step of the same run fails at once
-without calling the region, and is recorded with why. A step of another run (the next cycle, a
-catch-up), or of the same run ``HOLD`` after the last failure, probes: it calls the region;
-success closes the breaker, failure holds it again for its run.
+A copy step whose call to a region fails as an outage does (connection errors or 503s past the
+SDK's retries) counts a failure on the region's breaker. Below ``TRIP_AFTER`` failures in a row
+the step's error stays a TransientAwsError, which the workflow retries like any other; from
+then on the step fails ``RegionUnreachable``, which the copy steps do not retry, and every other
+copy step of the same run fails at once without calling the region, recorded with why. A step
+of another run (the next cycle, a catch-up), or of the same run ``HOLD`` after the last
+failure, probes: it calls the region; success closes the breaker, failure holds it again.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def reaching(deps: Deps, region: str, run_id: str) -> Iterator[None]:
     outage, close it when a probe gets through."""
     now = deps.now()
     breaker = breakers.get(deps.store, region)
-    if breaker is not None and breaker.run_id == run_id and now - breaker.last_failure_at < HOLD:
+    holding = breaker is not None and breaker.tripped and breaker.run_id == run_id
+    if breaker is not None and holding and now - breaker.last_failure_at < HOLD:
         metrics.add_metric(name="RegionCallsSkipped", unit=MetricUnit.Count, value=1)
         raise RegionUnreachable(
             f"{region} unreachable since {breaker.opened_at:%Y-%m-%d %H:%MZ} ({breaker.failures} "
@@ -56,7 +58,9 @@ def reaching(deps: Deps, region: str, run_id: str) -> Iterator[None]:
         if not is_outage(exc):
             raise
         tripped = breakers.trip(deps.store, region, now=deps.now(), reason=str(exc), run_id=run_id)
-        logger.warning("region unreachable", extra={"region": region, "failures": tripped.failures})
+        logger.warning("region failing", extra={"region": region, "failures": tripped.failures})
+        if not tripped.tripped:
+            raise  # a blip until it repeats: the workflow retries the step
         metrics.add_metric(name="RegionBreakerTripped", unit=MetricUnit.Count, value=1)
         raise RegionUnreachable(
             f"{region} unreachable since {tripped.opened_at:%Y-%m-%d %H:%MZ}: {exc}"

@@ -14,10 +14,13 @@ from typing import Any
 from lifeboat.aws.errors import translated
 from lifeboat.state.store import BY_TYPE_STATUS_INDEX, StateStore, from_item, to_item
 
-__all__ = ["Breaker", "close", "get", "open_breakers", "trip"]
+__all__ = ["TRIP_AFTER", "Breaker", "close", "get", "open_breakers", "trip"]
 
 BREAKER_TYPE = "REGION_BREAKER"
 _OPEN = f"{BREAKER_TYPE}#OPEN"
+# Outage-like failures in a row before a region counts as down: one escaped 503 or connection
+# error is retried by the workflow like any transient error; three are an outage.
+TRIP_AFTER = 3
 # A breaker nobody closes (the region was removed from every policy) disappears after a week.
 _RETAIN = timedelta(days=7)
 
@@ -30,6 +33,10 @@ class Breaker:
     failures: int
     reason: str
     run_id: str  # the run whose step last found the region failing
+
+    @property
+    def tripped(self) -> bool:
+        return self.failures >= TRIP_AFTER
 
 
 def _key(region: str) -> dict[str, Any]:
@@ -92,7 +99,7 @@ def close(store: StateStore, region: str) -> None:
 
 
 def open_breakers(store: StateStore) -> dict[str, Breaker]:
-    """Every region whose breaker is open, by region (one paginated index query)."""
+    """Every region whose breaker is tripped, by region (one paginated index query)."""
     request: dict[str, Any] = {
         "TableName": store.table_name,
         "IndexName": BY_TYPE_STATUS_INDEX,
@@ -100,4 +107,4 @@ def open_breakers(store: StateStore) -> dict[str, Breaker]:
         "ExpressionAttributeValues": {":v": {"S": _OPEN}},
     }
     breakers = [_breaker(item) for item in store.query_pages(request, "querying open region breakers")]
-    return {b.region: b for b in breakers}
+    return {b.region: b for b in breakers if b.tripped}
