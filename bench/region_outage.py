@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--down", default="us-west-2", choices=DR_REGIONS)
     parser.add_argument("--outage", default="unreachable", choices=("unreachable", "503", "timeout"))
     parser.add_argument("--without-breaker", action="store_true")
+    parser.add_argument("--backfill", action="store_true", help="The policy backfills missed copies.")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as log_dir,
@@ -107,29 +108,20 @@ def main() -> None:
         print(f"longest copy step to {args.down}: {longest:.1f} s (its record opened -> FAILED)")
         notes = cloud.notifications()
         print(f"notifications: {len(notes)}: " + "; ".join(sorted({n["Subject"] for n in notes}))[:300])
+        fleet.config["policies"]["prod"]["backfillMissedCopies"] = args.backfill
+        cloud.put_config(fleet.config)
         after = OUTAGE_AT + timedelta(days=1)
         status, _, _ = cycle(cloud, after, None)
         print(f"\nRecovery cycle ({args.down} back): run {status}")
         print("\n".join(table(cloud, arns, after)))
-        print(
-            "missed points copied to the recovered region: "
-            + str(
-                sum(
-                    1
-                    for a in arns
-                    if (
-                        cloud.store().get(
-                            copy_operation_id(recovery_point_id(a, Tier.DAILY, OUTAGE_AT), args.down)
-                        )
-                        or None
-                    )
-                    and cloud.store()
-                    .get(copy_operation_id(recovery_point_id(a, Tier.DAILY, OUTAGE_AT), args.down))
-                    .status.value
-                    == "SUCCEEDED"
-                )
+        caught_up = [
+            cloud.store().get(
+                copy_operation_id(recovery_point_id(a, Tier.DAILY, OUTAGE_AT), args.down, catch_up=True)
             )
-        )
+            for a in arns
+        ]
+        done = sum(1 for copy in caught_up if copy is not None and copy.status.value == "SUCCEEDED")
+        print(f"missed points caught up in {args.down} (backfill {args.backfill}): {done}/{len(arns)}")
 
 
 if __name__ == "__main__":

@@ -148,6 +148,11 @@ class OutcomeState(ResourceTask):
     target: DrTarget | None = None
     catch_up: str | None = None
 
+    @property
+    def failure(self) -> tuple[str, str | None]:
+        """The caught error's name and human cause ("Unknown" when the Catch gave none)."""
+        return (self.error.error, self.error.message) if self.error else ("Unknown", None)
+
 
 class OutcomeRequest(CamelModel):
     outcome: OperationStatus

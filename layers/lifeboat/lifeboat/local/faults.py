@@ -36,6 +36,8 @@ from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
 
+from lifeboat.domain.arn import REGION_PATTERN
+
 __all__ = ["FaultInjector", "FaultPlan"]
 
 # Services Lifeboat's library calls; the emulator's own (Step Functions, Lambda, logs) are left
@@ -58,7 +60,7 @@ _THROTTLE_CODES = {
     "json": "ThrottlingException",
     "rest-xml": "SlowDown",
 }
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_REGION = re.compile(REGION_PATTERN)
 _SERVER_ERRORS = (("InternalFailure", 500), ("ServiceUnavailable", 503))
 COPY_CALLS = frozenset({"CopyDBSnapshot", "CopyDBClusterSnapshot"})
 # Calls that create, copy, restore or delete a recovery point or a restored resource.
@@ -232,7 +234,7 @@ def _region_of(url: str) -> str | None:
     """The region of an endpoint URL (``rds.us-west-2.amazonaws.com``, ``s3.eu-west-1...``)."""
     host = urlsplit(url).hostname or ""
     labels = host.split(".")
-    return next((label for label in labels if _REGION.fullmatch(label)), None)
+    return next((label for label in labels if _REGION.match(label)), None)
 
 
 def _error(request: Any, protocol: str, code: str, status: int, message: str) -> Any:

@@ -20,6 +20,15 @@ def copy_failure(copy: Operation | None) -> str:
     return f"still {copy.status.value}"
 
 
+def _record(state: OutcomeState, point: str) -> list[str]:
+    """Where the run and the point are recorded: the lines every backup notification ends with."""
+    return [
+        f"Policy: {state.resource.policy}    Run: {state.run_id}",
+        f"Recovery point: {point}",
+        f"State table operation: {backup_operation_id(point)}",
+    ]
+
+
 def _subject(text: str) -> str:
     return text[:100]  # SNS subjects are at most 100 characters
 
@@ -28,7 +37,7 @@ def failure_notification(
     state: OutcomeState, point: str, error: str, cause: str | None, *, source_point_valid: bool
 ) -> Notification:
     """A failed backup: whether its source point exists after all, and the error."""
-    resource, tier, run = state.resource, state.tier.value, state.run_id
+    resource, tier = state.resource, state.tier.value
     ref = ResourceRef.parse(resource.arn)
     consequence = (
         f"A validated recovery point exists in {ref.region}, but its backup did not complete."
@@ -42,9 +51,7 @@ def failure_notification(
                 f"The {tier} backup of {resource.arn} failed.",
                 f"Error: {error}",
                 f"Cause: {cause or 'not given'}",
-                f"Policy: {resource.policy}    Run: {run}",
-                f"Recovery point: {point}",
-                f"State table operation: {backup_operation_id(point)}",
+                *_record(state, point),
                 consequence,
             ]
         ),
@@ -64,9 +71,7 @@ def partial_notification(
             [
                 f"The {tier} backup of {resource.arn} made a new recovery point in {' and '.join(healthy)}.",
                 *(f"The copy to {region} failed: {reason}" for region, reason in missing.items()),
-                f"Policy: {resource.policy}    Run: {state.run_id}",
-                f"Recovery point: {point}",
-                f"State table operation: {backup_operation_id(point)}",
+                *_record(state, point),
                 "The RPO clock of each missing region keeps running until a copy reaches it.",
             ]
         ),

@@ -28,8 +28,7 @@ def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
     operation_id = backup_operation_id(point)
     if request.outcome is OperationStatus.SUCCEEDED:
         return _record_success(state, point, deps)
-    error = state.error.error if state.error else "Unknown"
-    cause = state.error.message if state.error else None
+    error, cause = state.failure
     existing = deps.store.get(operation_id)
     if existing is None:
         deps.store.open(
@@ -94,8 +93,7 @@ def _record_copy_failure(state: OutcomeState, target: DrTarget, deps: Deps) -> O
     point = recovery_point_id(state.resource.arn, state.tier, state.scheduled_at)
     region = target.region
     operation_id = copy_operation_id(point, region, catch_up=bool(state.catch_up))
-    error = state.error.error if state.error else "Unknown"
-    cause = state.error.message if state.error else None
+    error, cause = state.failure
     if deps.store.get(operation_id) is None:  # failed before it could be opened
         deps.store.open(
             operation_id=operation_id,
