@@ -32,13 +32,16 @@ RETENTION = {
     EU: {Tier.DAILY: 45, Tier.WEEKLY: 365, Tier.MONTHLY: 2555},
 }
 CONFIG = {
+    # eu-west-1 keeps 45 + 53 + 12 = 110 snapshots per database within a year: the account's
+    # quota is raised above the default 100 (domain/snapshot_budget.py refuses it otherwise).
+    "manualSnapshotQuota": 200,
     "policies": {
         "prod": {
             "environment": "prod",
             "drRegions": [{"region": WEST}, {"region": EU, "retentionDays": {"daily": 45}}],
         },
         "dev": {"environment": "dev"},
-    }
+    },
 }
 
 

@@ -38,7 +38,7 @@ DEPLOYED = ("--stack", "lifeboat-test", "--region", "us-east-1")
 
 CASES = (
     # backup run
-    BadArguments(("backup", "run"), ("--tier", "hourly"), "--tier"),
+    BadArguments(("backup", "run"), ("--tier", "fortnightly"), "--tier"),
     BadArguments(("backup", "run"), ("--tier",), "--tier"),
     BadArguments(("backup", "run"), ("--resource", "not-an-arn"), "resources.0"),
     BadArguments(("backup", "run"), ("--resource", "arn:aws:rds:us-east-1:123:db"), "resources.0"),

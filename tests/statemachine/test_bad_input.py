@@ -69,9 +69,9 @@ def test_an_unknown_tier_fails_the_run_cleanly_before_any_change(
 ) -> None:
     cloud, _ = account
     before, operations = snapshot_counts(cloud), len(cloud.operations())
-    # GIVEN a run asking for an "hourly" tier, which no policy defines
+    # GIVEN a run asking for a "fortnightly" tier, which does not exist
     # WHEN it runs
-    execution = run(cloud, cloud.start_backup("hourly", SCHEDULED_AT))
+    execution = run(cloud, cloud.start_backup("fortnightly", SCHEDULED_AT))
     # THEN it FAILED with InvalidInput and a cause naming the field
     assert execution["status"] == "FAILED"
     assert execution["error"] == "InvalidInput"

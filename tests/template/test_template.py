@@ -413,6 +413,8 @@ SCHEDULES = {
     "DailyBackupSchedule": "daily",
     "WeeklyBackupSchedule": "weekly",
     "MonthlyBackupSchedule": "monthly",
+    "HourlyBackupSchedule": "hourly",
+    "Every6hBackupSchedule": "every6h",
 }
 
 
@@ -447,3 +449,47 @@ def test_schedules_follow_the_environment_policy(template: dict[str, Any]) -> No
     for logical_id in ("WeeklyBackupSchedule", "MonthlyBackupSchedule"):
         assert rules[logical_id]["Properties"]["State"] == {"Fn::If": ["IsProd", "ENABLED", "DISABLED"]}
     assert template["Parameters"]["EnableDevSchedules"]["Default"] == "false"
+
+
+def _cron_fields(rule: dict[str, Any]) -> list[str]:
+    expression = rule["Properties"]["ScheduleExpression"]
+    assert expression.startswith("cron(") and expression.endswith(")")
+    return expression[len("cron(") : -1].split()
+
+
+def _fires_at(fields: list[str]) -> set[tuple[int, int]]:
+    """The (hour, minute) pairs a cron's hour and minute fields name (ranges, steps, lists)."""
+    minute, hour = fields[0], fields[1]
+    if hour == "*":
+        hours = set(range(24))
+    elif "/" in hour:
+        first, step = hour.split("/")
+        hours = set(range(int(first), 24, int(step)))
+    else:
+        hours = {int(h) for h in hour.split(",")}
+    return {(h, int(minute)) for h in hours}
+
+
+def test_sub_daily_schedules_are_opt_in_and_never_fire_with_another_tier(template: dict[str, Any]) -> None:
+    """GIVEN the hourly and every-6-hours schedules
+    THEN they are off unless SubDailySchedules names them (and the daily schedule runs there), and
+    no sub-daily run starts at the minute of the daily, weekly or monthly run: two tiers never
+    snapshot one database at once."""
+    rules = template["Resources"]
+    assert template["Parameters"]["SubDailySchedules"]["Default"] == "none"
+    assert rules["HourlyBackupSchedule"]["Properties"]["State"] == {
+        "Fn::If": ["HourlyScheduleEnabled", "ENABLED", "DISABLED"]
+    }
+    assert rules["Every6hBackupSchedule"]["Properties"]["State"] == {
+        "Fn::If": ["Every6hScheduleEnabled", "ENABLED", "DISABLED"]
+    }
+    for condition in ("HourlyScheduleEnabled", "Every6hScheduleEnabled"):
+        assert {"Condition": "DailyScheduleEnabled"} in template["Conditions"][condition]["Fn::And"]
+
+    long_tiers = set().union(
+        *(_fires_at(_cron_fields(rules[f"{t}BackupSchedule"])) for t in ("Daily", "Weekly", "Monthly"))
+    )
+    hourly = _fires_at(_cron_fields(rules["HourlyBackupSchedule"]))
+    every6h = _fires_at(_cron_fields(rules["Every6hBackupSchedule"]))
+    assert len(hourly) == 24 and len(every6h) == 4
+    assert not (hourly & long_tiers) and not (every6h & long_tiers) and not (hourly & every6h)

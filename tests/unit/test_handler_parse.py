@@ -27,10 +27,13 @@ def test_a_malformed_resource_arn_is_named(load_event: EventLoader) -> None:
 
 
 def test_an_unknown_tier_is_named(load_event: EventLoader) -> None:
-    """GIVEN a preflight input asking for an hourly tier WHEN parsed THEN the tier field and its choices are
-    named."""
-    event = load_event("health_check.json") | {"tier": "hourly"}
-    with pytest.raises(InvalidInput, match="tier: Input should be 'daily', 'weekly', 'monthly' or 'yearly'"):
+    """GIVEN a preflight input asking for a fortnightly tier WHEN parsed THEN the tier field and its
+    choices are named."""
+    event = load_event("health_check.json") | {"tier": "fortnightly"}
+    with pytest.raises(
+        InvalidInput,
+        match="tier: Input should be 'hourly', 'every6h', 'daily', 'weekly', 'monthly' or 'yearly'",
+    ):
         parse(ResourceTask, event)
 
 
@@ -54,7 +57,7 @@ def test_a_missing_preflight_field_is_named_with_its_path(load_event: EventLoade
 
 def test_every_problem_is_reported_at_once(load_event: EventLoader) -> None:
     """GIVEN an input with two bad fields WHEN parsed THEN both are named in one error."""
-    event = load_event("health_check.json") | {"tier": "hourly", "runId": None}
+    event = load_event("health_check.json") | {"tier": "fortnightly", "runId": None}
     with pytest.raises(InvalidInput) as refused:
         parse(ResourceTask, event)
     assert "tier:" in str(refused.value)

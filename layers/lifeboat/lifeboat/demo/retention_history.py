@@ -23,13 +23,15 @@ from lifeboat.plugins import plugin_for
 from lifeboat.state.store import StateStore, to_item
 
 _SCHEDULE_HOURS = {Tier.DAILY: 3, Tier.WEEKLY: 4, Tier.MONTHLY: 5, Tier.YEARLY: 6}
+# Sub-daily schedules: (first hour, every N hours, minute past the hour), as in template.yaml.
+_SUB_DAILY = {Tier.HOURLY: (0, 1, 30), Tier.EVERY_6H: (1, 6, 15)}
 
 
 def scheduled_runs(policy: Policy, start: datetime, end: datetime) -> Iterator[tuple[Tier, datetime]]:
     """The runs the template's schedules fire between two dates for the tiers the policy has.
 
     Daily at 03:00, weekly on Sundays at 04:00, monthly on the 1st at 05:00 (template.yaml),
-    yearly on 1 January at 06:00.
+    yearly on 1 January at 06:00; hourly at :30, every 6 hours at 01:15, 07:15, 13:15, 19:15.
     """
     tiers = policy.effective_retention
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -40,9 +42,14 @@ def scheduled_runs(policy: Policy, start: datetime, end: datetime) -> Iterator[t
             Tier.MONTHLY: day.day == 1,
             Tier.YEARLY: day.day == 1 and day.month == 1,
         }
-        for tier, hour in _SCHEDULE_HOURS.items():
-            at = day.replace(hour=hour)
-            if tier in tiers and due[tier] and start <= at <= end:
+        times = [(tier, day.replace(hour=hour)) for tier, hour in _SCHEDULE_HOURS.items() if due[tier]]
+        times += [
+            (tier, day.replace(hour=hour, minute=minute))
+            for tier, (first, every, minute) in _SUB_DAILY.items()
+            for hour in range(first, 24, every)
+        ]
+        for tier, at in sorted(times, key=lambda run: run[1]):
+            if tier in tiers and start <= at <= end:
                 yield tier, at
         day += timedelta(days=1)
 

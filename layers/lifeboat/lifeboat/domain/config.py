@@ -10,6 +10,7 @@ from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.datachecks import DataChecks
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Policy, policy_violations
+from lifeboat.domain.snapshot_budget import DEFAULT_MANUAL_SNAPSHOT_QUOTA, QUOTA_RESERVE, quota_violations
 from lifeboat.errors import ConfigError, PolicyViolation
 
 DEFAULT_TAG_KEY = "lifeboat:policy"
@@ -33,6 +34,9 @@ class PolicyConfig(CamelModel):
     resources: list[ListedResource] = Field(default_factory=list)
     # Level-2 (SQL) checks of restores and drills, per database ARN.
     data_checks: dict[str, DataChecks] = Field(default_factory=dict)
+    # The account's RDS manual snapshot quota per region (Service Quotas; 100 unless raised):
+    # no policy may keep more than this for a single resource.
+    manual_snapshot_quota: int = Field(default=DEFAULT_MANUAL_SNAPSHOT_QUOTA, gt=QUOTA_RESERVE)
 
     @model_validator(mode="before")
     @classmethod
@@ -78,6 +82,11 @@ def parse_config(document: dict[str, Any]) -> PolicyConfig:
         ]
         raise ConfigError("invalid Lifeboat config:\n  " + "\n  ".join(lines)) from None
     problems = [p for policy in config.policies.values() for p in policy_violations(policy)]
+    problems += [
+        p
+        for policy in config.policies.values()
+        for p in quota_violations(policy, config.manual_snapshot_quota)
+    ]
     if problems:
         raise PolicyViolation("policy rules broken:\n  " + "\n  ".join(problems))
     return config

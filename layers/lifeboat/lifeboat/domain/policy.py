@@ -23,6 +23,9 @@ class Environment(StrEnum):
 
 
 class Tier(StrEnum):
+    # Sub-daily tiers give a snapshot RPO under a day; they are opt-in (no environment default).
+    HOURLY = "hourly"
+    EVERY_6H = "every6h"
     DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
@@ -42,11 +45,14 @@ class RemovalPolicy(StrEnum):
 
 
 MIN_PROD_RETENTION_DAYS = 7
+# Recent points on top of the daily ones: kept hours or days, so prod's 7-day minimum is met by
+# the daily and longer tiers, not by 168 hourly snapshots.
+SUB_DAILY_TIERS = frozenset({Tier.HOURLY, Tier.EVERY_6H})
 MIN_PROD_DR_REGIONS = 2
 DEFAULT_MIN_RECOVERY_POINTS = 3
 DEFAULT_DRILL_MAX_AGE_DAYS = 30
 # Longer tiers must keep at least as long as shorter ones, or a weekly point dies before a daily.
-TIER_ORDER = (Tier.DAILY, Tier.WEEKLY, Tier.MONTHLY, Tier.YEARLY)
+TIER_ORDER = (Tier.HOURLY, Tier.EVERY_6H, Tier.DAILY, Tier.WEEKLY, Tier.MONTHLY, Tier.YEARLY)
 
 ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, object]] = {
     Environment.DEV: {"enabled": False, "retention_days": {Tier.DAILY: 7}},
@@ -167,11 +173,16 @@ def policy_violations(policy: Policy) -> list[str]:
         if not policy.backups_enabled:
             problems.append(f"{where}: backups cannot be disabled in prod")
         for tier, days in sorted(policy.effective_retention.items()):
-            if days < MIN_PROD_RETENTION_DAYS:
+            if days < MIN_PROD_RETENTION_DAYS and tier not in SUB_DAILY_TIERS:
                 problems.append(
                     f"{where}: {tier.value} retention is {days} days; prod requires at least "
                     f"{MIN_PROD_RETENTION_DAYS}"
                 )
+        if all(tier in SUB_DAILY_TIERS for tier in policy.effective_retention):
+            problems.append(
+                f"{where}: prod keeps recovery points at least {MIN_PROD_RETENTION_DAYS} days; add a "
+                "daily (or longer) tier"
+            )
         if len(policy.dr_regions) < MIN_PROD_DR_REGIONS:
             problems.append(
                 f"{where}: prod copies every recovery point to at least {MIN_PROD_DR_REGIONS} "
@@ -217,7 +228,7 @@ def _retention_violations(policy: Policy, where: str) -> list[str]:
                 )
     for target in policy.dr_regions:
         for tier, days in sorted((target.retention_days or {}).items()):
-            if prod and days < MIN_PROD_RETENTION_DAYS:
+            if prod and days < MIN_PROD_RETENTION_DAYS and tier not in SUB_DAILY_TIERS:
                 problems.append(
                     f"{where}: {tier.value} retention in {target.region} is {days} days; prod "
                     f"requires at least {MIN_PROD_RETENTION_DAYS}"

@@ -70,8 +70,13 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
     """Expand a run into its protected resources; every left-out resource says why."""
     config = deps.config()
     tier = request.request.tier
-    _refuse_a_tier_nothing_keeps(config, request.request)
     scheduled_at = normalise_time(request.request.scheduled_at or request.execution_start_time)
+    if not _tier_kept(config, request.request):
+        # The hourly schedule fires whether or not a policy keeps hourly points: nothing to
+        # discover, so no discovery calls.
+        return Plan(
+            run_id=run_id(tier, scheduled_at), tier=tier, scheduled_at=scheduled_at, resources=[], skipped=[]
+        )
     candidates = protected_resources(config, deps)
     if request.request.resources is not None:
         wanted = set(request.request.resources)
@@ -103,18 +108,20 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
     return result
 
 
-def _refuse_a_tier_nothing_keeps(config: PolicyConfig, request: RunRequest) -> None:
-    """An operator's run of a tier no enabled policy keeps would back up nothing and end
-    SUCCEEDED: refuse it before anything runs. A schedule of such a tier just plans nothing."""
-    if request.trigger != "manual":
-        return
+def _tier_kept(config: PolicyConfig, request: RunRequest) -> bool:
+    """Whether an enabled policy keeps the run's tier. An operator's run of a tier none keeps
+    would back up nothing and end SUCCEEDED: it is refused before anything runs. A schedule of
+    such a tier just plans nothing."""
     kept = {t for p in config.policies.values() if p.backups_enabled for t in p.effective_retention}
-    if request.tier not in kept:
+    if request.tier in kept:
+        return True
+    if request.trigger == "manual":
         names = ", ".join(t.value for t in Tier if t in kept) or "none"
         raise InvalidInput(
             f"tier: no enabled policy keeps {request.tier.value} recovery points "
             f"(tiers kept: {names}); nothing was backed up"
         )
+    return False
 
 
 def _skip_reason(config: PolicyConfig, policy_name: str, tier: str) -> str | None:
