@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) bench/backup_cycle.py --resources 20
 	$(PY) bench/cold_import.py
 	$(PY) bench/drill_rto.py --runs 5
+	$(PY) bench/failover.py --runs 3
 
 sam-validate: $(STAMP)
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1

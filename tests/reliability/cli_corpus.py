@@ -33,7 +33,7 @@ class BadArguments(NamedTuple):
 
 
 # Commands that take --local, --stack and --region.
-TWO_WAYS = frozenset({("backup", "run"), ("cleanup",), ("health",), ("restore",), ("drill",)})
+TWO_WAYS = frozenset({("backup", "run"), ("cleanup",), ("health",), ("restore",), ("drill",), ("failover",)})
 DEPLOYED = ("--stack", "lifeboat-test", "--region", "us-east-1")
 
 CASES = (
@@ -76,6 +76,11 @@ CASES = (
     BadArguments(("drill",), ("--resource", "arn:aws:rds:us-east-1:123:db"), "resources.0"),
     BadArguments(("drill", "stop"), ("--region", "us-east-1/../.."), "--region"),
     BadArguments(("drill", "stop"), ("--stack", "x; rm -rf /"), "--stack"),
+    # failover
+    BadArguments(("failover",), ("--dry-run",), "--to"),
+    BadArguments(("failover",), ("--to", "us-west-9/../.."), "targetRegion"),
+    BadArguments(("failover",), ("--to", "us-west-2", "--plan", ""), "plan"),
+    BadArguments(("failover",), ("--to", "us-west-2", "--allow-data-loss", "yes"), "yes"),
     # demo and the root command
     BadArguments(("demo",), ("--time-scale", "-1"), "--time-scale"),
     BadArguments(("demo",), ("--time-scale", "fast"), "--time-scale"),

@@ -75,6 +75,7 @@ DEPLOYED_COMMANDS = [
     ["restore", "--resource", VALID_ARN],
     ["drill"],
     ["drill", "stop"],
+    ["failover", "--to", "us-west-2"],
 ]
 
 

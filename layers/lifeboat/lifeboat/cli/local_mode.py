@@ -35,6 +35,8 @@ class LocalMode(Protocol):
 
     def drill(self, request: DrillRunRequest) -> int: ...
 
+    def failover(self, request: dict[str, Any]) -> int: ...
+
 
 _registered: list[LocalMode] = []
 

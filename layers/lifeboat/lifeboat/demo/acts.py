@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lifeboat.demo.context import Act
 from lifeboat.demo.drill_act import drill_act
+from lifeboat.demo.failover_act import failover_act
 from lifeboat.demo.outage_act import region_outage_act
 from lifeboat.demo.retention_act import retention_plan_act
 from lifeboat.demo.rpo_breach import rpo_breach_act
@@ -20,4 +21,5 @@ ACTS: list[Act] = [
     rpo_breach_act,
     region_outage_act,
     drill_act,
+    failover_act,
 ]

@@ -15,13 +15,16 @@ from lifeboat.cli.backup import finish_run, follow_run
 from lifeboat.cli.cleanup import local_plan, print_plan, print_run
 from lifeboat.cli.console import console
 from lifeboat.cli.drill import print_drills
+from lifeboat.cli.failover import print_failover, step_outputs
 from lifeboat.cli.restore import DEMO_RESOURCE, print_restore, restore_request
 from lifeboat.contracts.cleanup import CleanupRequest
 from lifeboat.contracts.restore import DrillRunRequest
 from lifeboat.demo.acts import ACTS
 from lifeboat.demo.context import DemoContext
+from lifeboat.demo.failover_act import DEMO_LAG_SECONDS, PLAN, TARGET_REGION, ZONE_NAME, prepare_failover
 from lifeboat.demo.fleet import DemoFleet, seed_demo_fleet
 from lifeboat.demo.rpo_breach import DEMO_REPLICA, EMULATED_REPLICA_LAG_SECONDS, add_demo_replica
+from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import HealthReport
 from lifeboat.domain.policy import Tier
 from lifeboat.local.events import MONITOR
@@ -89,6 +92,21 @@ class EmulatedAccount:
             )
             return print_drills(described, cloud.store(), console)
 
+    def failover(self, request: dict[str, Any]) -> int:
+        """The demo's failover plan (orders-db by its replica, payments-db by its newest copy)."""
+        with LocalCloud() as cloud:
+            fleet = _seeded(cloud)
+            setup = prepare_failover(cloud, fleet)
+            console.print(
+                f"Failover plan {PLAN}: orders-db's replica {ResourceRef.parse(setup.replica_arn).name} in "
+                f"{TARGET_REGION} (lag {DEMO_LAG_SECONDS:g} s, published by local mode), payments-db by its "
+                f"newest copy; DNS zone {ZONE_NAME}"
+            )
+            execution = cloud.start_execution("FailoverStateMachine", request)
+            described = cloud.wait(execution)
+            history = cloud.client("stepfunctions")
+            return print_failover(described, step_outputs(history, execution), console)
+
     def _backup(self, tier: Tier, *, resources: list[str] | None, time_scale: float, demo: bool) -> int:
         """A backup run followed live; the demo delivers the real schedule event, then plays its acts."""
         started = time.monotonic()
@@ -122,8 +140,6 @@ class EmulatedAccount:
 def _seeded(cloud: LocalCloud) -> DemoFleet:
     fleet = seed_demo_fleet(cloud)
     backup = cloud.wait(cloud.deliver_schedule("DailyBackupSchedule", datetime.now(UTC)))
-    console.print(
-        "Emulated account: demo fleet with PostgreSQL data behind its RDS instances; "
-        f"daily backup {backup['status']}"
-    )
+    data = " with PostgreSQL data behind its RDS instances" if cloud.data_plane is not None else ""
+    console.print(f"Emulated account: demo fleet{data}; daily backup {backup['status']}")
     return fleet

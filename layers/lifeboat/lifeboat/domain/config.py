@@ -8,10 +8,11 @@ from pydantic import Field, ValidationError, model_validator
 
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.datachecks import DataChecks
+from lifeboat.domain.failover import FailoverPlanSpec
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Policy, policy_violations
 from lifeboat.domain.snapshot_budget import DEFAULT_MANUAL_SNAPSHOT_QUOTA, QUOTA_RESERVE, quota_violations
-from lifeboat.errors import ConfigError, PolicyViolation
+from lifeboat.errors import ConfigError, InvalidInput, PolicyViolation
 
 DEFAULT_TAG_KEY = "lifeboat:policy"
 
@@ -37,6 +38,8 @@ class PolicyConfig(CamelModel):
     # The account's RDS manual snapshot quota per region (Service Quotas; 100 unless raised):
     # no policy may keep more than this for a single resource.
     manual_snapshot_quota: int = Field(default=DEFAULT_MANUAL_SNAPSHOT_QUOTA, gt=QUOTA_RESERVE)
+    # Regional failover: which resources move together and the DNS records that follow them.
+    failover_plans: dict[str, FailoverPlanSpec] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -62,6 +65,21 @@ class PolicyConfig(CamelModel):
         for arn in self.data_checks:
             ResourceRef.parse(arn)
         return self
+
+    def failover_plan(self, name: str | None) -> tuple[str, FailoverPlanSpec]:
+        """The named plan, or the only one when no name is given."""
+        if name is None:
+            if len(self.failover_plans) == 1:
+                return next(iter(self.failover_plans.items()))
+            known = ", ".join(sorted(self.failover_plans)) or "none (add failoverPlans to the config)"
+            raise InvalidInput(f"plan: name the failover plan to run; known plans: {known}")
+        try:
+            return name, self.failover_plans[name]
+        except KeyError:
+            known = ", ".join(sorted(self.failover_plans)) or "none (add failoverPlans to the config)"
+            raise InvalidInput(
+                f"plan: no failover plan {name!r} in the config; known plans: {known}"
+            ) from None
 
     def policy(self, name: str) -> Policy:
         try:

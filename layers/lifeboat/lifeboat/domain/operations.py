@@ -32,6 +32,7 @@ class OperationType(StrEnum):
     DELETE = "DELETE"
     RESTORE = "RESTORE"
     DRILL = "DRILL"  # SUCCEEDED = every check passed; FAILED = a check failed or the drill broke
+    FAILOVER = "FAILOVER"  # one resource of a regional failover: its new primary, RTO, data age
 
 
 # PENDING -> RUNNING -> SUCCEEDED | PARTIAL | FAILED; an operation may also fail before it runs.

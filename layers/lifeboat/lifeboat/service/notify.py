@@ -30,7 +30,7 @@ from lifeboat.state.health import HEALTH_TYPE
 from lifeboat.state.store import from_item
 
 FAILURE_TOPIC_ENV = "FAILURE_TOPIC_ARN"
-WORKFLOW_NOTIFIED_TYPES = frozenset({"BACKUP", "COPY", "RESTORE"})
+WORKFLOW_NOTIFIED_TYPES = frozenset({"BACKUP", "COPY", "RESTORE", "FAILOVER"})
 DRILL_TYPE = "DRILL"
 
 

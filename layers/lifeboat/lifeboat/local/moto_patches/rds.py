@@ -14,6 +14,9 @@
   deletable). Both instance restores have the same flaw for ``DeletionProtection=False`` and
   ``PubliclyAccessible=False``: apply those too (a drill of a protected or public instance must
   come up private and deletable).
+- ``PromoteReadReplica``: moto keeps the promoted instance's ``ReadReplicaSourceDBInstanceIdentifier``
+  and its place in the source's replica list; AWS clears both, which is how a failover sees the
+  replica stand alone.
 """
 
 from __future__ import annotations
@@ -129,6 +132,25 @@ def _progressing_cluster_describe(original: Any) -> Any:
     return describe_db_cluster_snapshots
 
 
+def _promotion_detaches(original: Any) -> Any:
+    def promote_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        from moto.rds.models import rds_backends
+
+        database = self.databases[db_kwargs["db_instance_identifier"]]
+        source = database.source_db_instance_identifier
+        promoted = original(self, db_kwargs)
+        if source:
+            region = source.split(":")[3] if source.startswith("arn:") else self.region_name
+            primary = rds_backends[self.account_id][region].databases.get(source.rsplit(":", 1)[-1])
+            name = database.db_instance_arn if region != self.region_name else database.db_instance_identifier
+            if primary is not None and name in primary.replicas:
+                primary.replicas.remove(name)
+            database.source_db_instance_identifier = None
+        return promoted
+
+    return promote_read_replica
+
+
 def patch_rds(stack: ExitStack) -> None:
     from moto.rds.models import RDSBackend
     from moto.rds.responses import RDSResponse
@@ -140,6 +162,7 @@ def patch_rds(stack: ExitStack) -> None:
         ("restore_db_cluster_from_snapshot", _restore_keeps_deletion_protection_off),
         ("restore_db_instance_from_db_snapshot", _instance_restore_keeps_false_overrides),
         ("restore_db_instance_to_point_in_time", _instance_restore_keeps_false_overrides),
+        ("promote_read_replica", _promotion_detaches),
     ):
         stack.enter_context(mock.patch.object(RDSBackend, name, wrap(getattr(RDSBackend, name))))
     if not hasattr(RDSResponse, "describe_account_attributes"):

@@ -1,0 +1,17 @@
+"""Promote a failover item's cross-region read replica (idempotent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.contracts.failover import ItemStep
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.service import failover
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = parse(ItemStep, event)
+    failover.promote(step, deps_from_env())
+    return step.model_dump(mode="json", by_alias=True)

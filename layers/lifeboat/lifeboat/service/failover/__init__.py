@@ -1,0 +1,10 @@
+"""Regional failover, step by step: readiness (a dry run stops there), promote or restore each
+resource in the target region, move the plan's DNS records, record RTO and data age."""
+
+from __future__ import annotations
+
+from lifeboat.service.failover.readiness import failover_operation_id, readiness
+from lifeboat.service.failover.record import record
+from lifeboat.service.failover.steps import dns_in_sync, promote, promoted, switch_dns
+
+__all__ = ["dns_in_sync", "failover_operation_id", "promote", "promoted", "readiness", "record", "switch_dns"]

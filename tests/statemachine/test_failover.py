@@ -1,0 +1,130 @@
+"""Regional failover on the real failover ASL: a replica is promoted, a resource without one is
+restored from its newest copy, the DNS records follow, and every step is recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lifeboat.domain.operations import OperationStatus
+
+from .backup_support import run
+from .failover_support import REPLICA, WEST, failover_world
+
+
+def test_a_planned_failover_promotes_the_replica_restores_the_rest_and_moves_dns(tmp_path: Path) -> None:
+    with failover_world(tmp_path) as world:
+        # GIVEN orders-db's replica in us-west-2 lags 2 s; payments-db has only its copies there
+        # WHEN the plan fails over to us-west-2
+        execution = world.failover(targetRegion=WEST)
+        # THEN it succeeded
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        # AND orders-db's replica stands alone as a primary in us-west-2
+        promoted = world.instance(WEST, REPLICA)
+        assert promoted["DBInstanceStatus"] == "available"
+        assert "ReadReplicaSourceDBInstanceIdentifier" not in promoted
+        # AND payments-db was restored in us-west-2 from its newest copy, encrypted with the DR key
+        failovers = world.failovers()
+        payments = failovers["payments-db"]
+        restored = world.instance(WEST, payments.details["newPrimary"])
+        assert restored["StorageEncrypted"] and restored["KmsKeyId"] == world.fleet.keys[WEST]
+        # AND the DNS names now serve the new primaries
+        assert world.record("orders-db") == promoted["Endpoint"]["Address"]
+        assert world.record("payments-db") == restored["Endpoint"]["Address"]
+        # AND each resource's FAILOVER operation holds its mechanism, measured RTO and data age
+        orders = failovers["orders-db"]
+        assert orders.status is payments.status is OperationStatus.SUCCEEDED
+        assert orders.details["mechanism"] == "promote-replica" and orders.details["dataAgeSeconds"] == 2.0
+        assert payments.details["mechanism"] == "restore-copy" and payments.details["dataAgeSeconds"] >= 0
+        assert 0 < orders.details["rtoSeconds"] < 900
+        # (each resource's own time to a new primary comes before the DNS move that ends the RTO)
+        for failover in (orders, payments):
+            assert 0 <= failover.details["primaryReadySeconds"] <= failover.details["rtoSeconds"]
+        # AND the old primaries are untouched
+        assert world.instance("us-east-1", "orders-db")["DBInstanceStatus"] == "available"
+        # AND one summary notification says what moved where
+        (summary,) = [n for n in world.cloud.notifications() if "failover" in n["Subject"].lower()]
+        assert summary["Subject"] == f"Lifeboat failover of orders to {WEST}: DONE"
+        assert "orders-db.db.example.internal. -> " in summary["Message"]
+
+
+MUTATING = ("Create", "Promote", "Restore", "Change", "Put", "Update", "Delete", "Add", "Modify", "Copy")
+
+
+def test_a_dry_run_prints_the_plan_and_makes_no_mutating_call(tmp_path: Path) -> None:
+    with failover_world(tmp_path) as world:
+        operations_before = len(world.cloud.operations())
+        world.calls.clear()
+        # WHEN the plan is dry-run to us-west-2
+        execution = world.failover(targetRegion=WEST, dryRun=True)
+        # THEN it succeeded with the verdict: ready, orders-db by promotion, payments-db by restore
+        assert execution["status"] == "SUCCEEDED"
+        plan = execution["output"]
+        assert plan["ready"] is True and plan["dryRun"] is True
+        how = {v["resourceArn"].rsplit(":", 1)[-1]: v["mechanism"] for v in plan["readiness"]}
+        assert how == {"orders-db": "promote-replica", "payments-db": "restore-copy"}
+        assert "Failover plan orders to us-west-2: READY" in plan["summary"]
+        # AND not one mutating AWS call was made, and nothing was written to the state table
+        made = {op for (_, _, op) in world.calls}
+        assert {"DescribeDBInstances", "GetMetricData", "GetHostedZone"} <= made, made  # the count sees calls
+        mutations = sorted(op for op in made if op.startswith(MUTATING))
+        assert mutations == [], mutations
+        assert len(world.cloud.operations()) == operations_before
+        # AND the replica is still a replica and DNS still names the old primaries
+        assert world.instance(WEST, REPLICA)["ReadReplicaSourceDBInstanceIdentifier"]
+        assert ".us-east-1." in (world.record("orders-db") or "")
+
+
+def test_a_lagging_replica_is_refused_without_allow_data_loss(tmp_path: Path) -> None:
+    with failover_world(tmp_path, lag_seconds=600) as world:
+        # GIVEN orders-db's replica lags 600 s, over the plan's 60 s
+        # WHEN the plan fails over without accepting data loss
+        execution = world.failover(targetRegion=WEST)
+        # THEN it is refused before any change, saying why and how to accept it
+        assert execution["status"] == "FAILED" and execution["error"] == "FailoverNotReady"
+        assert world.instance(WEST, REPLICA)["ReadReplicaSourceDBInstanceIdentifier"]
+        assert ".us-east-1." in (world.record("orders-db") or "")
+        orders = world.failovers()["orders-db"]
+        assert orders.status is OperationStatus.FAILED
+        assert "lags 600 s, over the plan's 60 s" in orders.history[0].detail
+        assert "--allow-data-loss" in orders.history[0].detail
+        (refusal,) = world.cloud.notifications()
+        assert refusal["Subject"] == f"Lifeboat failover of orders to {WEST} REFUSED: not ready"
+
+        # WHEN the operator accepts the loss (an unplanned failover: the source region is down)
+        execution = world.failover(targetRegion=WEST, allowDataLoss=True)
+        # THEN the replica is promoted, and its data age says what was lost
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        assert "ReadReplicaSourceDBInstanceIdentifier" not in world.instance(WEST, REPLICA)
+        promoted = [
+            o for o in world.cloud.operations() if o["type"] == "FAILOVER" and o["status"] == "SUCCEEDED"
+        ]
+        assert {o["details"]["dataAgeSeconds"] for o in promoted if "orders-db" in o["resourceArn"]} == {
+            600.0
+        }
+
+
+def test_a_replica_not_tagged_for_the_plan_is_never_promoted(tmp_path: Path) -> None:
+    with failover_world(tmp_path) as world:
+        # GIVEN the operator has not tagged orders-db's replica for the plan
+        world.cloud.client("rds", WEST).remove_tags_from_resource(
+            ResourceName=world.replica_arn, TagKeys=["lifeboat:failover-plan"]
+        )
+        # WHEN the plan is dry-run THEN it is not ready, naming the tag to set
+        plan = world.failover(targetRegion=WEST, dryRun=True)["output"]
+        assert plan["ready"] is False
+        assert (
+            "is not tagged lifeboat:failover-plan=orders; tag it to let Lifeboat promote it"
+            in plan["summary"]
+        )
+
+
+def test_an_unknown_plan_fails_with_the_known_ones_and_changes_nothing(tmp_path: Path) -> None:
+    with failover_world(tmp_path) as world:
+        before = len(world.cloud.operations())
+        execution = run(
+            world.cloud,
+            world.cloud.start_execution("FailoverStateMachine", {"plan": "nope", "targetRegion": WEST}),
+        )
+        assert execution["status"] == "FAILED" and execution["error"] == "InvalidInput"
+        assert "no failover plan 'nope' in the config; known plans: orders" in execution["cause"]
+        assert len(world.cloud.operations()) == before
