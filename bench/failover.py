@@ -1,8 +1,9 @@
 """Regional failover on the local mode: measured RTO per resource, AWS API calls per resource,
 and Step Functions transitions, for the demo's plan (orders-db by promoting its replica in
-us-west-2, payments-db by restoring its newest copy there, two DNS records moved).
+us-west-2, ledger-aurora by a switchover of its global database, payments-db by restoring its
+newest copy there, three DNS records moved).
 
-moto makes a promotion, a restore and Route 53's INSYNC instant, so the RTO measured is the
+moto makes a promotion, a switchover, a restore and Route 53's INSYNC instant, so the RTO measured is the
 orchestration's: every step, AWS call and state-table write, with AWS's own waits at zero. On
 AWS add a promotion's minutes (the instance reboots), a restore's minutes to hours, and about a
 minute for INSYNC.
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backup_cycle import STATE_TABLE, counting_calls, counting_transitions
 from lifeboat.demo.failover_act import PLAN, RESOURCES, TARGET_REGION, prepare_failover
-from lifeboat.demo.fleet import DEMO_INSTANCES, seed_demo_fleet
+from lifeboat.demo.fleet import DEMO_CLUSTERS, DEMO_INSTANCES, seed_demo_fleet
 from lifeboat.local.runtime import LocalCloud
 
 
@@ -34,7 +35,7 @@ def measure_once(log_file: Path | None = None) -> dict[str, Any]:
         fleet = seed_demo_fleet(
             cloud,
             instances=tuple(i for i in DEMO_INSTANCES if i.name in RESOURCES),
-            clusters=(),
+            clusters=tuple(c for c in DEMO_CLUSTERS if c.name in RESOURCES),
             volumes=(),
             tables=(),
             caches=(),

@@ -13,4 +13,5 @@ from lifeboat.service.deps import deps_from_env
 @lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse(PlanRequest, event)
-    return backup.plan(request, deps_from_env()).model_dump(mode="json", by_alias=True)
+    # Absent fields stay absent: every byte of a planned resource counts in the run's payload.
+    return backup.plan(request, deps_from_env()).model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -254,8 +254,8 @@ def test_the_last_successful_drill_is_found_however_much_history_came_after_it(
     assert (reports["minutesSinceSuccess"], reports["lastStatus"]) == (40 * 24 * 60, "SUCCEEDED")
     assert reports["overdue"] is True
     # AND the drills took two index queries for the whole fleet, beside one history query per
-    # resource and one for the DR regions whose breaker is open
-    assert calls[("dynamodb", "Query")] == 2 + 2 + 1
+    # resource, one for the DR regions whose breaker is open and one for open circuits
+    assert calls[("dynamodb", "Query")] == 2 + 2 + 1 + 1
 
 
 def test_drills_older_than_twice_the_longest_drill_interval_are_not_read(cloud: LocalCloud) -> None:

@@ -45,6 +45,8 @@ CASES = (
     BadArguments(("backup", "run"), ("--resource", f"{VALID_ARN}{LONG}"), "resources.0"),
     BadArguments(("backup", "run"), ("--resource", "arn:aws:rds:../..:123456789012:db:x"), "resources.0"),
     BadArguments(("backup", "run"), ("--bogus",), "--bogus"),
+    BadArguments(("backup", "reset"), ("--resource", "not-an-arn"), "resources.0"),
+    BadArguments(("backup", "reset"), (), "--resource"),
     # cleanup
     BadArguments(("cleanup",), ("--dry-run", "--max-deletions", "-5"), "max_deletions"),
     BadArguments(("cleanup",), ("--max-deletions", "ten"), "--max-deletions"),

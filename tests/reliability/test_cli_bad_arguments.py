@@ -76,6 +76,7 @@ DEPLOYED_COMMANDS = [
     ["drill"],
     ["drill", "stop"],
     ["failover", "--to", "us-west-2"],
+    ["backup", "reset", "--resource", VALID_ARN],
 ]
 
 

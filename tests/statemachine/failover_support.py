@@ -1,6 +1,7 @@
 """Shared set-up of the failover tests: the demo's failover plan (demo/failover_act.py) on a
-backed-up orders-db, whose replica in us-west-2 is tagged for the plan, and payments-db, which
-has only its copies there; the handlers' AWS calls counted from the start."""
+backed-up orders-db, whose replica in us-west-2 is tagged for the plan, ledger-aurora, whose
+global database has its secondary there, and payments-db, which has only its copies there; the
+handlers' AWS calls counted from the start."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lifeboat.demo.failover_act import PLAN, FailoverSetup, prepare_failover
-from lifeboat.demo.fleet import DemoFleet, seed_demo_fleet
+from lifeboat.demo.failover_act import PLAN, FailoverSetup, prepare_failover, set_lags
+from lifeboat.demo.fleet import DEMO_CLUSTERS, DemoFleet, seed_demo_fleet
 from lifeboat.domain.operations import Operation
-from lifeboat.local.events import put_replica_lag
 from lifeboat.local.runtime import LocalCloud
 
 from .backup_support import FAST, demo_instances, run
@@ -24,6 +24,7 @@ from .backup_support import FAST, demo_instances, run
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "backup_cycle.py"
 WEST = "us-west-2"
 REPLICA = "orders-db-dr"
+SECONDARY = "ledger-aurora-dr"
 
 
 @dataclass
@@ -56,7 +57,12 @@ class FailoverWorld:
         return run(self.cloud, self.cloud.start_execution("FailoverStateMachine", {"plan": PLAN, **request}))
 
     def set_lag(self, seconds: float) -> None:
-        put_replica_lag(self.cloud, self.replica_arn, seconds, datetime.now(UTC))
+        set_lags(self.cloud, self.setup, seconds)
+
+    def writer(self) -> str:
+        """The ARN of ledger-aurora's global database writer."""
+        found = self.cloud.client("rds").describe_global_clusters()["GlobalClusters"][0]
+        return next(m["DBClusterArn"] for m in found["GlobalClusterMembers"] if m["IsWriter"])
 
 
 def _counting_calls() -> Callable[[LocalCloud], AbstractContextManager[Counter[tuple[str, str, str]]]]:
@@ -76,7 +82,7 @@ def failover_world(log_dir: Path, *, lag_seconds: float | None = 2.0) -> Iterato
         fleet = seed_demo_fleet(
             cloud,
             instances=demo_instances("orders-db", "payments-db"),
-            clusters=(),
+            clusters=tuple(c for c in DEMO_CLUSTERS if c.name == "ledger-aurora"),
             volumes=(),
             tables=(),
             caches=(),

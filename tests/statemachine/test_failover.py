@@ -1,5 +1,6 @@
-"""Regional failover on the real failover ASL: a replica is promoted, a resource without one is
-restored from its newest copy, the DNS records follow, and every step is recorded."""
+"""Regional failover on the real failover ASL: a replica is promoted, a global database switches
+its writer over, a resource with neither is restored from its newest copy, the DNS records
+follow, and every step is recorded."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from pathlib import Path
 from lifeboat.domain.operations import OperationStatus
 
 from .backup_support import run
-from .failover_support import REPLICA, WEST, failover_world
+from .failover_support import REPLICA, SECONDARY, WEST, failover_world
 
 
-def test_a_planned_failover_promotes_the_replica_restores_the_rest_and_moves_dns(tmp_path: Path) -> None:
+def test_a_planned_failover_promotes_switches_over_restores_and_moves_dns(tmp_path: Path) -> None:
     with failover_world(tmp_path) as world:
-        # GIVEN orders-db's replica in us-west-2 lags 2 s; payments-db has only its copies there
+        # GIVEN orders-db's replica and ledger-aurora's global secondary in us-west-2 lag 2 s;
+        # payments-db has only its copies there
         # WHEN the plan fails over to us-west-2
         execution = world.failover(targetRegion=WEST)
         # THEN it succeeded
@@ -27,17 +29,23 @@ def test_a_planned_failover_promotes_the_replica_restores_the_rest_and_moves_dns
         payments = failovers["payments-db"]
         restored = world.instance(WEST, payments.details["newPrimary"])
         assert restored["StorageEncrypted"] and restored["KmsKeyId"] == world.fleet.keys[WEST]
+        # AND ledger-aurora's global database now writes in us-west-2 (a switchover: nothing lost)
+        assert world.writer() == world.setup.secondary_arn and SECONDARY in world.writer()
+        ledger = failovers["ledger-aurora"]
+        assert ledger.details["mechanism"] == "global-switchover" and ledger.details["dataAgeSeconds"] == 0.0
+        secondary = world.cloud.client("rds", WEST).describe_db_clusters(DBClusterIdentifier=SECONDARY)
         # AND the DNS names now serve the new primaries
         assert world.record("orders-db") == promoted["Endpoint"]["Address"]
         assert world.record("payments-db") == restored["Endpoint"]["Address"]
+        assert world.record("ledger-aurora") == secondary["DBClusters"][0]["Endpoint"]
         # AND each resource's FAILOVER operation holds its mechanism, measured RTO and data age
         orders = failovers["orders-db"]
-        assert orders.status is payments.status is OperationStatus.SUCCEEDED
+        assert orders.status is payments.status is ledger.status is OperationStatus.SUCCEEDED
         assert orders.details["mechanism"] == "promote-replica" and orders.details["dataAgeSeconds"] == 2.0
         assert payments.details["mechanism"] == "restore-copy" and payments.details["dataAgeSeconds"] >= 0
         assert 0 < orders.details["rtoSeconds"] < 900
         # (each resource's own time to a new primary comes before the DNS move that ends the RTO)
-        for failover in (orders, payments):
+        for failover in (orders, payments, ledger):
             assert 0 <= failover.details["primaryReadySeconds"] <= failover.details["rtoSeconds"]
         # AND the old primaries are untouched
         assert world.instance("us-east-1", "orders-db")["DBInstanceStatus"] == "available"
@@ -61,7 +69,11 @@ def test_a_dry_run_prints_the_plan_and_makes_no_mutating_call(tmp_path: Path) ->
         plan = execution["output"]
         assert plan["ready"] is True and plan["dryRun"] is True
         how = {v["resourceArn"].rsplit(":", 1)[-1]: v["mechanism"] for v in plan["readiness"]}
-        assert how == {"orders-db": "promote-replica", "payments-db": "restore-copy"}
+        assert how == {
+            "orders-db": "promote-replica",
+            "payments-db": "restore-copy",
+            "ledger-aurora": "global-switchover",
+        }
         assert "Failover plan orders to us-west-2: READY" in plan["summary"]
         # AND not one mutating AWS call was made, and nothing was written to the state table
         made = {op for (_, _, op) in world.calls}
@@ -113,7 +125,7 @@ def test_a_replica_not_tagged_for_the_plan_is_never_promoted(tmp_path: Path) -> 
         plan = world.failover(targetRegion=WEST, dryRun=True)["output"]
         assert plan["ready"] is False
         assert (
-            "is not tagged lifeboat:failover-plan=orders; tag it to let Lifeboat promote it"
+            "is not tagged lifeboat:failover-plan=orders; tag it to let Lifeboat make it the primary"
             in plan["summary"]
         )
 

@@ -187,3 +187,29 @@ def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: s
         time.sleep(10)
     store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
     raise typer.Exit(finish_run(dict(described), store, time.monotonic() - started))
+
+
+@backup_app.command("reset")
+def backup_reset(
+    resource: Annotated[str, typer.Option(help="ARN of the resource whose circuit to close.")],
+    stack: Annotated[str, typer.Option(help="Deployed stack name.")] = "lifeboat-dev",
+    region: Annotated[str | None, typer.Option(help="Region of the deployed stack.")] = None,
+) -> None:
+    """Close a resource's backup circuit (CIRCUIT_OPEN after N failed runs in a row): scheduled
+    runs back it up again, counting failures from zero."""
+    from lifeboat.cli.deployed import DeployedStack
+    from lifeboat.state import resource_breakers
+    from lifeboat.state.store import StateStore
+
+    try:
+        RunRequest(tier=Tier.DAILY, resources=[resource])
+    except ValidationError as exc:
+        raise typer.Exit(refuse("backup reset arguments", exc)) from None
+    deployed = DeployedStack.find(stack, region)
+    store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
+    failing = resource_breakers.failing_resources(store).get(resource)
+    if failing is None:
+        console.print(f"{resource} has no failed backups in a row: nothing to reset")
+        raise typer.Exit(0)
+    resource_breakers.close(store, resource)
+    console.print(f"[green]reset[/] {resource}: was {failing.status} after {failing.describe()}")

@@ -68,10 +68,17 @@ def health(
         )
     for down, why in report.unreachable_regions.items():
         console.print(f"[red]DR region {down} {why}[/]", soft_wrap=True)
+    circuits = [h for h in report.resources if h.circuit_open]
+    for h in circuits:
+        console.print(
+            f"[red]CIRCUIT_OPEN {h.name}: {h.circuit_open}; scheduled runs skip it[/] (lifeboat backup run "
+            f"--resource {h.resource_arn} closes it if it succeeds; lifeboat backup reset clears it)",
+            soft_wrap=True,
+        )
     overdue = [h.name for h in report.resources if h.drill.overdue]
     if overdue:
         console.print("[red]no restore drill passed within the policy's maxAgeDays:[/] " + ", ".join(overdue))
-    trouble = breaches or replicas or overdue or unmonitored or report.unreachable_regions
+    trouble = breaches or replicas or overdue or unmonitored or report.unreachable_regions or circuits
     raise typer.Exit(1 if trouble or not report.resources else 0)
 
 

@@ -36,6 +36,8 @@ class PlanRequest(CamelModel):
 class PlannedResource(CamelModel):
     arn: ResourceArn
     policy: str
+    # Failed runs in a row before this one (absent when none): its success resets the breaker.
+    failed_runs: int | None = None
 
 
 class SkippedResource(CamelModel):

@@ -61,9 +61,10 @@ class FailoverItem(CamelModel):
     # The new primary: the replica promoted in place, or the restore's new identifier.
     target_identifier: str
     replica_arn: str | None = None
+    # The Aurora Global Database whose writer moves (global-switchover, global-failover).
+    global_cluster_id: str | None = None
     recovery_point_id: str | None = None
     data_age_seconds: float | None = None
-    encrypted: bool | None = None
 
 
 class FailoverPlan(CamelModel):

@@ -1,5 +1,6 @@
 """The demo's regional failover: orders-db by promoting its read replica in us-west-2,
-payments-db (no replica) by restoring its newest copy there, the DNS names moved with them.
+ledger-aurora by a switchover of its Aurora Global Database to its secondary there, payments-db
+(no replica) by restoring its newest copy there, the DNS names moved with them.
 
 What moto makes instant: a promotion (AWS: minutes of ``modifying``/``rebooting``), a restore
 (AWS: minutes to hours by size) and Route 53's ``INSYNC`` (AWS: about a minute). The RTO shown is
@@ -23,8 +24,10 @@ from lifeboat.local.runtime import LocalCloud
 PLAN = "orders"
 TARGET_REGION = "us-west-2"
 ZONE_NAME = "db.example.internal."
-RESOURCES = ("orders-db", "payments-db")
+RESOURCES = ("orders-db", "payments-db", "ledger-aurora")
 REPLICA_NAME = "orders-db-dr"
+GLOBAL_CLUSTER = "ledger-global"
+SECONDARY_NAME = "ledger-aurora-dr"
 DEMO_LAG_SECONDS = 2.0
 
 
@@ -32,6 +35,8 @@ DEMO_LAG_SECONDS = 2.0
 class FailoverSetup:
     zone_id: str
     replica_arn: str
+    secondary_arn: str | None
+    resources: dict[str, str]  # name -> ARN of what the plan fails over
 
     def record(self, cloud: LocalCloud, name: str) -> str | None:
         """The value Route 53 serves for ``<name>.db.example.internal``."""
@@ -55,8 +60,9 @@ def _cname(name: str, value: str) -> dict[str, Any]:
 def prepare_failover(
     cloud: LocalCloud, fleet: DemoFleet, *, lag_seconds: float | None = DEMO_LAG_SECONDS
 ) -> FailoverSetup:
-    """orders-db's replica in us-west-2 (made if the account has none) tagged for the plan, a
-    hosted zone whose CNAMEs name the primaries, and the plan in the config."""
+    """orders-db's replica in us-west-2 (made if the account has none) and, when the fleet has
+    ledger-aurora, a global database with its secondary there, both tagged for the plan; a hosted
+    zone whose CNAMEs name the primaries; the plan in the config; the lag each publishes."""
     west = cloud.client("rds", TARGET_REGION)
     existing = west.describe_db_instances()["DBInstances"]
     replica = next((i["DBInstanceArn"] for i in existing if i["DBInstanceIdentifier"] == REPLICA_NAME), None)
@@ -65,37 +71,90 @@ def prepare_failover(
             cloud, fleet.instances["orders-db"], REPLICA_NAME, TARGET_REGION, fleet.keys[TARGET_REGION]
         )
     west.add_tags_to_resource(ResourceName=replica, Tags=[{"Key": FAILOVER_PLAN_TAG, "Value": PLAN}])
+    resources = {n: fleet.instances[n] for n in RESOURCES if n in fleet.instances}
+    secondary = None
+    if "ledger-aurora" in fleet.clusters:
+        resources["ledger-aurora"] = fleet.clusters["ledger-aurora"]
+        secondary = _global_secondary(cloud, fleet)
     route53 = cloud.client("route53")
     zone_id = route53.create_hosted_zone(Name=ZONE_NAME, CallerReference="lifeboat-demo")["HostedZone"]["Id"]
     zone_id = zone_id.rsplit("/", 1)[-1]
-    rds = cloud.client("rds")
-    changes = [
-        _cname(n, rds.describe_db_instances(DBInstanceIdentifier=n)["DBInstances"][0]["Endpoint"]["Address"])
-        for n in RESOURCES
-    ]
+    changes = [_cname(n, _endpoint(cloud, arn)) for n, arn in resources.items()]
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
     fleet.config["failoverPlans"] = {
         PLAN: {
-            "resources": [fleet.instances[n] for n in RESOURCES],
+            "resources": list(resources.values()),
             "dnsRecords": [
-                {"hostedZoneId": zone_id, "name": f"{n}.{ZONE_NAME}", "resourceArn": fleet.instances[n]}
-                for n in RESOURCES
+                {"hostedZoneId": zone_id, "name": f"{n}.{ZONE_NAME}", "resourceArn": arn}
+                for n, arn in resources.items()
             ],
             "maxReplicaLagSeconds": 60,
         }
     }
     cloud.put_config(fleet.config)
+    setup = FailoverSetup(zone_id=zone_id, replica_arn=replica, secondary_arn=secondary, resources=resources)
     if lag_seconds is not None:
-        put_replica_lag(cloud, replica, lag_seconds, datetime.now(UTC))
-    return FailoverSetup(zone_id=zone_id, replica_arn=replica)
+        set_lags(cloud, setup, lag_seconds)
+    return setup
+
+
+def set_lags(cloud: LocalCloud, setup: FailoverSetup, seconds: float) -> None:
+    """The lag RDS would publish each minute (moto publishes none): ReplicaLag of the replica,
+    AuroraGlobalDBReplicationLag (milliseconds) of the global secondary."""
+    now = datetime.now(UTC)
+    put_replica_lag(cloud, setup.replica_arn, seconds, now)
+    if setup.secondary_arn is not None:
+        cloud.client("cloudwatch", TARGET_REGION).put_metric_data(
+            Namespace="AWS/RDS",
+            MetricData=[
+                {
+                    "MetricName": "AuroraGlobalDBReplicationLag",
+                    "Dimensions": [
+                        {"Name": "DBClusterIdentifier", "Value": SECONDARY_NAME},
+                        {"Name": "SourceRegion", "Value": cloud.region},
+                    ],
+                    "Timestamp": now,
+                    "Value": seconds * 1000,
+                    "Unit": "Milliseconds",
+                }
+            ],
+        )
+
+
+def _global_secondary(cloud: LocalCloud, fleet: DemoFleet) -> str:
+    """ledger-aurora made the primary of a global database, its secondary in us-west-2."""
+    source = fleet.clusters["ledger-aurora"]
+    cloud.client("rds").create_global_cluster(
+        GlobalClusterIdentifier=GLOBAL_CLUSTER, SourceDBClusterIdentifier=source
+    )
+    created = cloud.client("rds", TARGET_REGION).create_db_cluster(
+        DBClusterIdentifier=SECONDARY_NAME,
+        Engine="aurora-postgresql",
+        EngineVersion="16.4",
+        GlobalClusterIdentifier=GLOBAL_CLUSTER,
+        StorageEncrypted=True,
+        KmsKeyId=fleet.keys[TARGET_REGION],
+        Tags=[{"Key": FAILOVER_PLAN_TAG, "Value": PLAN}],
+    )
+    return str(created["DBCluster"]["DBClusterArn"])
+
+
+def _endpoint(cloud: LocalCloud, arn: str) -> str:
+    ref = ResourceRef.parse(arn)
+    rds = cloud.client("rds", ref.region)
+    if ref.kind == "cluster":
+        return str(rds.describe_db_clusters(DBClusterIdentifier=ref.name)["DBClusters"][0]["Endpoint"])
+    return str(
+        rds.describe_db_instances(DBInstanceIdentifier=ref.name)["DBInstances"][0]["Endpoint"]["Address"]
+    )
 
 
 def failover_act(context: DemoContext) -> int:
     """A dry run (the readiness verdict, nothing changed), then the failover itself."""
     cloud, console = context.cloud, context.console
-    console.rule(f"[bold]Act: regional failover of {' and '.join(RESOURCES)} to {TARGET_REGION}")
     setup = prepare_failover(cloud, context.fleet)
-    before = {n: setup.record(cloud, n) for n in RESOURCES}
+    console.rule(f"[bold]Act: regional failover of {', '.join(setup.resources)} to {TARGET_REGION}")
+    before = {n: setup.record(cloud, n) for n in setup.resources}
     request = {"plan": PLAN, "targetRegion": TARGET_REGION}
     dry = cloud.wait(cloud.start_execution("FailoverStateMachine", request | {"dryRun": True}))
     console.print("[bold]lifeboat failover --to us-west-2 --dry-run[/]")
@@ -106,15 +165,16 @@ def failover_act(context: DemoContext) -> int:
     console.print("[bold]lifeboat failover --to us-west-2[/]")
     for note in cloud.notifications():
         console.print(note["Message"], markup=False, highlight=False)
-    moved = sum(1 for n in RESOURCES if setup.record(cloud, n) != before[n])
-    console.print(f"DNS records moved off the old primaries: {moved} of {len(RESOURCES)}")
+    moved = sum(1 for n in setup.resources if setup.record(cloud, n) != before[n])
+    console.print(f"DNS records moved off the old primaries: {moved} of {len(setup.resources)}")
     console.print(
-        "[dim]moto makes promotion, restore and Route 53 INSYNC instant: the RTO above is the "
-        f"orchestration's alone. Replica {ResourceRef.parse(setup.replica_arn).name}'s lag is the "
-        f"{DEMO_LAG_SECONDS:g} s local mode publishes (moto has no ReplicaLag).[/]"
+        "[dim]moto makes promotion, switchover, restore and Route 53 INSYNC instant: the RTO above is "
+        f"the orchestration's alone. The {DEMO_LAG_SECONDS:g} s lag of {REPLICA_NAME} and "
+        f"{SECONDARY_NAME} is what local mode publishes (moto has neither ReplicaLag nor "
+        "AuroraGlobalDBReplicationLag).[/]"
     )
     succeeded = described["status"] == "SUCCEEDED" and outcome.get("status") == "SUCCEEDED"
-    return 0 if succeeded and moved == len(RESOURCES) else 1
+    return 0 if succeeded and moved == len(setup.resources) else 1
 
 
 def json_output(described: dict[str, Any]) -> dict[str, Any]:

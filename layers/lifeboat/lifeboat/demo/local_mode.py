@@ -24,7 +24,6 @@ from lifeboat.demo.context import DemoContext
 from lifeboat.demo.failover_act import DEMO_LAG_SECONDS, PLAN, TARGET_REGION, ZONE_NAME, prepare_failover
 from lifeboat.demo.fleet import DemoFleet, seed_demo_fleet
 from lifeboat.demo.rpo_breach import DEMO_REPLICA, EMULATED_REPLICA_LAG_SECONDS, add_demo_replica
-from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import HealthReport
 from lifeboat.domain.policy import Tier
 from lifeboat.local.events import MONITOR
@@ -98,9 +97,9 @@ class EmulatedAccount:
             fleet = _seeded(cloud)
             setup = prepare_failover(cloud, fleet)
             console.print(
-                f"Failover plan {PLAN}: orders-db's replica {ResourceRef.parse(setup.replica_arn).name} in "
-                f"{TARGET_REGION} (lag {DEMO_LAG_SECONDS:g} s, published by local mode), payments-db by its "
-                f"newest copy; DNS zone {ZONE_NAME}"
+                f"Failover plan {PLAN} to {TARGET_REGION}: {', '.join(setup.resources)}; "
+                f"DNS zone {ZONE_NAME}. Replica lag {DEMO_LAG_SECONDS:g} s, published by local mode "
+                "(moto has no lag metrics)."
             )
             execution = cloud.start_execution("FailoverStateMachine", request)
             described = cloud.wait(execution)

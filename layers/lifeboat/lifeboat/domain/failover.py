@@ -68,16 +68,22 @@ class FailoverPlanSpec(CamelModel):
 
 class Mechanism(StrEnum):
     PROMOTE_REPLICA = "promote-replica"
+    # Aurora Global Database: the writer moves to the secondary in the target region.
+    GLOBAL_SWITCHOVER = "global-switchover"  # planned: it catches up first, no data lost
+    GLOBAL_FAILOVER = "global-failover"  # unplanned (--allow-data-loss): whatever its lag
     RESTORE_COPY = "restore-copy"
 
 
 class ReplicaFacts(CamelModel):
-    """A read replica of the resource in the target region, as RDS and CloudWatch describe it."""
+    """A read replica (or a global database's secondary) of the resource in the target region,
+    as RDS and CloudWatch describe it."""
 
     arn: str
     status: str
     lag_seconds: float | None = None
     lag_unknown_because: str | None = None
+    global_secondary: bool = False
+    global_cluster_id: str | None = None
 
 
 class PointFacts(CamelModel):
@@ -93,6 +99,7 @@ class ResourceReadiness(CamelModel):
     resource_arn: str
     mechanism: Mechanism | None
     replica_arn: str | None = None
+    global_cluster_id: str | None = None
     recovery_point_id: str | None = None
     # Writes the failover loses: the replica's lag, or the recovery point's age.
     data_age_seconds: float | None = None
@@ -147,11 +154,17 @@ def assess(
 def _assess_replica(
     resource_arn: str, spec: FailoverPlanSpec, replica: ReplicaFacts, allow_data_loss: bool
 ) -> ResourceReadiness:
+    if replica.global_secondary:
+        mechanism = Mechanism.GLOBAL_FAILOVER if allow_data_loss else Mechanism.GLOBAL_SWITCHOVER
+    else:
+        mechanism = Mechanism.PROMOTE_REPLICA
     verdict = ResourceReadiness(
         resource_arn=resource_arn,
-        mechanism=Mechanism.PROMOTE_REPLICA,
+        mechanism=mechanism,
         replica_arn=replica.arn,
-        data_age_seconds=replica.lag_seconds,
+        global_cluster_id=replica.global_cluster_id,
+        # A switchover waits for the secondary to catch up: it loses nothing.
+        data_age_seconds=0.0 if mechanism is Mechanism.GLOBAL_SWITCHOVER else replica.lag_seconds,
     )
     if replica.status != "available":
         verdict.blockers.append(f"{resource_arn}: replica {replica.arn} is {replica.status}, not available")
@@ -163,9 +176,14 @@ def _assess_replica(
         )
         _block_unless(verdict, problem, allow_data_loss)
     elif replica.lag_seconds > spec.max_replica_lag_seconds:
+        consequence = (
+            "promoting it loses up to that much of the latest writes"
+            if not replica.global_secondary
+            else "a switchover would wait for it (its primary region must be up); a failover loses it"
+        )
         problem = (
             f"{resource_arn}: replica {replica.arn} lags {replica.lag_seconds:.0f} s, over the plan's "
-            f"{spec.max_replica_lag_seconds} s: promoting it loses up to that much of the latest writes"
+            f"{spec.max_replica_lag_seconds} s: {consequence}"
         )
         _block_unless(verdict, problem, allow_data_loss)
     return verdict

@@ -203,6 +203,8 @@ class ResourceHealth(CamelModel):
     last_backup_error: str | None = None
     replicas: list[ReplicaHealth] = Field(default_factory=list)
     drill: DrillHealth = Field(default_factory=DrillHealth)
+    # CIRCUIT_OPEN: its backups failed N runs in a row and scheduled runs skip it (why, since when).
+    circuit_open: str | None = None
 
     @property
     def name(self) -> str:

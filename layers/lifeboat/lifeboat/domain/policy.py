@@ -118,6 +118,9 @@ class Policy(CamelModel):
     # inside retention (newest first, a few per run); off: only new points reach it, and each
     # missed one is recorded as skipped on its backup.
     backfill_missed_copies: bool = False
+    # After this many failed backups in a row, scheduled runs skip the resource (CIRCUIT_OPEN)
+    # until a run by hand succeeds or an operator resets it; null: never.
+    circuit_breaker_failures: int | None = Field(default=3, ge=1)
 
     @field_validator("retention_days")
     @classmethod

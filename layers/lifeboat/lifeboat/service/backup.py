@@ -50,6 +50,7 @@ from lifeboat.plugins.base import PluginOperation
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
 from lifeboat.service.regions import reaching
+from lifeboat.state import resource_breakers
 
 # Operation records outlive their recovery point by this margin, so evidence of a backup is
 # still in the table when an auditor asks about the last day of its retention.
@@ -88,12 +89,23 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
     else:
         skipped = []
     planned: list[PlannedResource] = []
+    failing = resource_breakers.failing_resources(deps.store)
+    named = set(request.request.resources or ()) if request.request.trigger == "manual" else set()
     for arn, name in sorted(candidates.items()):
+        breaker = failing.get(arn)
         reason = _skip_reason(config, name, tier)
+        if reason is None and breaker is not None and breaker.open and arn not in named:
+            # Tried only when an operator names it: a run by hand that succeeds closes it.
+            reason = (
+                f"CIRCUIT_OPEN: {breaker.describe()}; scheduled runs skip it until a run by hand "
+                f"succeeds (lifeboat backup run --resource {arn}) or `lifeboat backup reset` clears it"
+            )
         if reason:
             skipped.append(SkippedResource(arn=arn, reason=reason))
         else:
-            planned.append(PlannedResource(arn=arn, policy=name))
+            planned.append(
+                PlannedResource(arn=arn, policy=name, failed_runs=breaker.failures if breaker else None)
+            )
     result = Plan(
         run_id=run_id(tier, scheduled_at),
         tier=tier,

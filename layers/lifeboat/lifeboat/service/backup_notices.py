@@ -7,6 +7,7 @@ from lifeboat.contracts.backup import Notification, OutcomeState
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import backup_operation_id
 from lifeboat.domain.operations import Operation
+from lifeboat.state.resource_breakers import ResourceBreaker
 
 __all__ = ["copy_failure", "failure_notification", "partial_notification"]
 
@@ -34,9 +35,16 @@ def _subject(text: str) -> str:
 
 
 def failure_notification(
-    state: OutcomeState, point: str, error: str, cause: str | None, *, source_point_valid: bool
+    state: OutcomeState,
+    point: str,
+    error: str,
+    cause: str | None,
+    *,
+    source_point_valid: bool,
+    breaker: ResourceBreaker | None = None,
 ) -> Notification:
-    """A failed backup: whether its source point exists after all, and the error."""
+    """A failed backup: whether its source point exists after all, the error, and whether this
+    failure opened the resource's circuit (scheduled runs skip it from now on)."""
     resource, tier = state.resource, state.tier.value
     ref = ResourceRef.parse(resource.arn)
     consequence = (
@@ -44,8 +52,17 @@ def failure_notification(
         if source_point_valid
         else "The resource has NO new recovery point from this run; its RPO clock keeps running."
     )
+    circuit = []
+    if breaker is not None and breaker.open:
+        circuit = [
+            f"CIRCUIT_OPEN: {breaker.describe()}. Scheduled runs skip {ref.name} from now on, so this "
+            "failure stops paging every schedule; its RPO keeps running and health reports it.",
+            f"Fix the cause, then: lifeboat backup run --resource {resource.arn} (a success closes the "
+            f"circuit), or lifeboat backup reset --resource {resource.arn}.",
+        ]
+    flag = " CIRCUIT_OPEN" if circuit else ""
     return Notification(
-        subject=_subject(f"Lifeboat: {tier} backup FAILED for {ref.name} ({ref.region})"),
+        subject=_subject(f"Lifeboat: {tier} backup FAILED{flag} for {ref.name} ({ref.region})"),
         message="\n".join(
             [
                 f"The {tier} backup of {resource.arn} failed.",
@@ -53,6 +70,7 @@ def failure_notification(
                 f"Cause: {cause or 'not given'}",
                 *_record(state, point),
                 consequence,
+                *circuit,
             ]
         ),
     )

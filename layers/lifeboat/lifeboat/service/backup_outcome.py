@@ -14,6 +14,8 @@ from lifeboat.observability import MetricUnit, metrics
 from lifeboat.service.backup import EVIDENCE_MARGIN_DAYS, advance
 from lifeboat.service.backup_notices import copy_failure, failure_notification, partial_notification
 from lifeboat.service.deps import Deps
+from lifeboat.state import resource_breakers
+from lifeboat.state.resource_breakers import ResourceBreaker
 
 __all__ = ["record_outcome"]
 
@@ -51,16 +53,45 @@ def record_outcome(request: OutcomeRequest, deps: Deps) -> OutcomeResult:
     _fail_open_copies(deps, state.preflight, point, error)
     metrics.add_metric(name="BackupFailed", unit=MetricUnit.Count, value=1)
     validated = existing is not None and existing.validated
+    breaker = _count_failure(state, error, cause, deps)
     return OutcomeResult(
         operation_id=operation_id,
         status=OperationStatus.FAILED,
-        notification=failure_notification(state, point, error, cause, source_point_valid=validated),
+        notification=failure_notification(
+            state, point, error, cause, source_point_valid=validated, breaker=breaker
+        ),
     )
+
+
+def _count_failure(state: OutcomeState, error: str, cause: str | None, deps: Deps) -> ResourceBreaker | None:
+    """One more failed run on the resource's breaker; None when its policy is gone."""
+    config = deps.config()
+    policy = config.policies.get(state.resource.policy)
+    breaker = resource_breakers.count_failure(
+        deps.store,
+        state.resource.arn,
+        run_id=state.run_id,
+        now=deps.now(),
+        error=error,
+        cause=cause,
+        open_after=policy.circuit_breaker_failures if policy else None,
+    )
+    if breaker.open:
+        metrics.add_metric(name="ResourceCircuitOpen", unit=MetricUnit.Count, value=1)
+    return breaker
+
+
+def _close_breaker(state: OutcomeState, deps: Deps) -> None:
+    """A backup whose source point is valid resets the count; only a resource the plan saw
+    failing has one to reset (a healthy backup makes no extra call)."""
+    if state.resource.failed_runs:
+        resource_breakers.close(deps.store, state.resource.arn)
 
 
 def _record_success(state: OutcomeState, point: str, deps: Deps) -> OutcomeResult:
     """SUCCEEDED when every DR copy is, else PARTIAL naming each missing region and why."""
     operation_id = backup_operation_id(point)
+    _close_breaker(state, deps)
     targets = state.preflight.targets if state.preflight else []
     copies = {t.region: deps.store.get(copy_operation_id(point, t.region)) for t in targets}
     missing = {r: c for r, c in copies.items() if c is None or c.status is not OperationStatus.SUCCEEDED}

@@ -33,7 +33,7 @@ from lifeboat.domain.policy import Policy
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources_and_replicas
-from lifeboat.state import breakers
+from lifeboat.state import breakers, resource_breakers
 from lifeboat.state.drills import latest_drills
 from lifeboat.state.health import save_health
 
@@ -86,6 +86,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
     lookback = drill_lookback_days(monitored.values())
     drills = latest_drills(deps.store, monitored, since=now - timedelta(days=lookback))
+    circuits = resource_breakers.open_circuits(deps.store)
     for arn, policy in monitored.items():
         health = assess(
             arn,
@@ -100,6 +101,8 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
                 policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback
             ),
         )
+        if arn in circuits:
+            health.circuit_open = circuits[arn].describe()
         save_health(deps.store, health)
         publish_resource_metrics(health)
         report.resources.append(health)

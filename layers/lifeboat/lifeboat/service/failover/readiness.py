@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from lifeboat.aws import dns, replicas
+from lifeboat.aws import dns, global_clusters, replicas
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.aws.replica_lag import newest_replica_lags
 from lifeboat.contracts.backup import Notification
@@ -87,9 +87,8 @@ def _verdicts(
     verdicts = []
     for arn in spec.resources:
         ref = ResourceRef.parse(arn)
-        replica = found.get(arn)
-        replica_facts = None
-        if replica is not None:
+        replica_facts, tags = None, {}
+        if (replica := found.get(arn)) is not None:
             reading = lags.readings.get(replica.arn)
             replica_facts = ReplicaFacts(
                 arn=replica.arn,
@@ -97,26 +96,53 @@ def _verdicts(
                 lag_seconds=reading.seconds if reading else (0.0 if replica.source_arn is None else None),
                 lag_unknown_because=lags.unavailable.get(region),
             )
+            tags = replica.tags
+        elif ref.service == "rds" and ref.kind == "cluster":
+            replica_facts, tags = _global_secondary(arn, region, deps, now)
         verdict = assess(
             arn,
             spec,
             region=region,
             replica=replica_facts,
-            point=None if replica else _newest_point(arn, region, deps),
+            point=None if replica_facts else _newest_point(arn, region, deps),
             now=now,
             allow_data_loss=asked.allow_data_loss,
         )
         if ref.region == region:
             verdict.blockers.append(f"{arn} is in {region} already: fail over to another region")
-        if replica is not None and replica.tags.get(replicas.FAILOVER_PLAN_TAG) != name:
+        if replica_facts is not None and tags.get(replicas.FAILOVER_PLAN_TAG) != name:
             verdict.blockers.append(
-                f"{arn}: replica {replica.arn} is not tagged {replicas.FAILOVER_PLAN_TAG}={name}; "
-                "tag it to let Lifeboat promote it"
+                f"{arn}: {replica_facts.arn} is not tagged {replicas.FAILOVER_PLAN_TAG}={name}; "
+                "tag it to let Lifeboat make it the primary"
             )
-        if replica is None and verdict.mechanism is not None:
+        if replica_facts is None and verdict.mechanism is not None:
             _check_key(arn, config, region, deps, verdict)
         verdicts.append(verdict)
     return verdicts
+
+
+def _global_secondary(
+    arn: str, region: str, deps: Deps, now: datetime
+) -> tuple[ReplicaFacts | None, dict[str, str]]:
+    """The Aurora Global Database secondary of a cluster in the target region, and its lag."""
+    secondary = global_clusters.secondary_in(deps.clients, region, arn)
+    if secondary is None:
+        return None, {}
+    lag: float | None = 0.0
+    unknown: str | None = None
+    if not secondary.is_writer:  # a re-run finds the writer already moved: nothing to lose
+        lag, unknown = global_clusters.replication_lag_seconds(
+            deps.clients, secondary.cluster_arn, ResourceRef.parse(arn).region, now
+        )
+    facts = ReplicaFacts(
+        arn=secondary.cluster_arn,
+        status=secondary.status,
+        lag_seconds=lag,
+        lag_unknown_because=unknown,
+        global_secondary=True,
+        global_cluster_id=secondary.global_cluster_id,
+    )
+    return facts, secondary.tags
 
 
 def _newest_point(arn: str, region: str, deps: Deps) -> PointFacts | None:
@@ -181,6 +207,7 @@ def _item(
         mechanism=verdict.mechanism,
         target_identifier=target,
         replica_arn=verdict.replica_arn,
+        global_cluster_id=verdict.global_cluster_id,
         recovery_point_id=verdict.recovery_point_id,
         data_age_seconds=verdict.data_age_seconds,
     )

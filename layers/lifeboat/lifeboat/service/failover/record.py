@@ -47,7 +47,8 @@ def record(request: FailoverRecordRequest, deps: Deps) -> FailoverRecordResult:
             cause=error[1] if error else None,
             details={k: v for k, v in details.items() if v is not None},
         )
-        lines.append(_line(item.resource_arn, outcome, item.target_identifier, item.data_age_seconds, error))
+        target = f"{item.target_identifier} by {item.mechanism.value}"
+        lines.append(_line(item.resource_arn, outcome, target, item.data_age_seconds, error))
     status = OperationStatus.SUCCEEDED if all_ok else OperationStatus.FAILED
     metrics.add_metric(name="FailoverSeconds", unit=MetricUnit.Seconds, value=rto)
     logger.info(
@@ -108,7 +109,7 @@ def _line(
         why = f"{error[0]}: {error[1]}" if error else "failed"
         return f"  FAILED    {_name(arn)}: {why}"
     data = "unknown" if age is None else f"{age:.0f} s"
-    return f"  SUCCEEDED {_name(arn)} -> {target} ({outcome.endpoint}), data age {data}"
+    return f"  SUCCEEDED {_name(arn)} -> {target}, data age {data}"
 
 
 def _name(arn: str) -> str:

@@ -5,45 +5,57 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from lifeboat.aws import dns, replicas
+from lifeboat.aws import dns, global_clusters, replicas
 from lifeboat.contracts.failover import (
     DnsChange,
     DnsResult,
+    FailoverItem,
     ItemStep,
     PromotedPrimary,
     SwitchDnsRequest,
 )
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.domain.failover import DnsRecord
+from lifeboat.domain.failover import DnsRecord, Mechanism
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.errors import InvalidInput, ResourceNotReady, RestoreFailed
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
 
+_GLOBAL = frozenset({Mechanism.GLOBAL_SWITCHOVER, Mechanism.GLOBAL_FAILOVER})
 # Promotion reboots the instance; these are the states it passes through on the way.
 _PROMOTING = frozenset({"modifying", "rebooting", "backing-up", "configuring-enhanced-monitoring"})
 
 
 def promote(step: ItemStep, deps: Deps) -> None:
-    """Promote the item's replica (idempotent: a replica this failover promoted is left alone)."""
+    """Make the item's replica the primary: promote a read replica, or move an Aurora Global
+    Database's writer to its secondary. Idempotent: what this failover already did is left."""
     item = step.item
     if item.replica_arn is None:
-        raise InvalidInput(f"{item.resource_arn}: a promotion needs replicaArn")
+        raise InvalidInput(f"{item.resource_arn}: {item.mechanism} needs replicaArn")
     ref = ResourceRef.parse(item.replica_arn)
-    replica = replicas.describe(deps.clients, ref.region, ref.name)
-    replicas.promote(deps.clients, replica, item.resource_arn, item.operation_id)
+    if item.mechanism in _GLOBAL:
+        secondary = _secondary(item, deps)
+        global_clusters.move_writer(
+            deps.clients, secondary, allow_data_loss=item.mechanism is Mechanism.GLOBAL_FAILOVER
+        )
+    else:
+        replica = replicas.describe(deps.clients, ref.region, ref.name)
+        replicas.promote(deps.clients, replica, item.resource_arn, item.operation_id)
     deps.store.record_details(item.operation_id, {"promotionRequestedAt": deps.now().isoformat()})
-    logger.info(
-        "replica promotion requested", extra={"replica": item.replica_arn, "resource": item.resource_arn}
-    )
+    logger.info("new primary requested", extra={"target": item.replica_arn, "mechanism": item.mechanism})
 
 
 def promoted(step: ItemStep, deps: Deps) -> PromotedPrimary:
-    """The promoted replica as a primary: available and no longer replicating. Until then
-    ResourceNotReady, which the workflow's Retry waits out."""
+    """The new primary: the promoted replica available and no longer replicating, or the global
+    secondary the writer and available. Until then ResourceNotReady (the workflow's Retry)."""
     item = step.item
     assert item.replica_arn is not None
     ref = ResourceRef.parse(item.replica_arn)
+    if item.mechanism in _GLOBAL:
+        secondary = _secondary(item, deps)
+        if not secondary.is_writer or secondary.status != "available" or not secondary.endpoint:
+            raise ResourceNotReady(f"{item.replica_arn} is {secondary.status}, writer: {secondary.is_writer}")
+        return PromotedPrimary(target_id=ref.name, endpoint=secondary.endpoint, port=secondary.port)
     replica = replicas.describe(deps.clients, ref.region, ref.name)
     still_replica = replica.source_arn is not None
     if (
@@ -56,6 +68,13 @@ def promoted(step: ItemStep, deps: Deps) -> PromotedPrimary:
         raise RestoreFailed(f"{item.replica_arn} is {replica.status} after its promotion, not available")
     assert replica.endpoint is not None
     return PromotedPrimary(target_id=replica.identifier, endpoint=replica.endpoint, port=replica.port)
+
+
+def _secondary(item: FailoverItem, deps: Deps) -> global_clusters.Secondary:
+    assert item.replica_arn is not None and item.global_cluster_id is not None
+    region = ResourceRef.parse(item.replica_arn).region
+    is_writer = global_clusters.writer_is(deps.clients, region, item.global_cluster_id, item.replica_arn)
+    return global_clusters.describe(deps.clients, item.global_cluster_id, item.replica_arn, is_writer)
 
 
 def switch_dns(request: SwitchDnsRequest, deps: Deps) -> DnsResult:
