@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from lifeboat.aws.tags import tag_dict
@@ -78,3 +80,13 @@ def run(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:
     if "output" in described:
         described["output"] = json.loads(described["output"])
     return described
+
+
+def backup_cycle_bench() -> ModuleType:
+    """bench/backup_cycle.py, whose call and transition counters the tests reuse."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "backup_cycle.py"
+    spec = importlib.util.spec_from_file_location("backup_cycle_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

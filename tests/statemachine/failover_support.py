@@ -5,10 +5,9 @@ handlers' AWS calls counted from the start."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +18,8 @@ from lifeboat.demo.fleet import DEMO_CLUSTERS, DemoFleet, seed_demo_fleet
 from lifeboat.domain.operations import Operation
 from lifeboat.local.runtime import LocalCloud
 
-from .backup_support import FAST, demo_instances, run
+from .backup_support import FAST, backup_cycle_bench, demo_instances, run
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "backup_cycle.py"
 WEST = "us-west-2"
 REPLICA = "orders-db-dr"
 SECONDARY = "ledger-aurora-dr"
@@ -65,19 +63,11 @@ class FailoverWorld:
         return next(m["DBClusterArn"] for m in found["GlobalClusterMembers"] if m["IsWriter"])
 
 
-def _counting_calls() -> Callable[[LocalCloud], AbstractContextManager[Counter[tuple[str, str, str]]]]:
-    spec = importlib.util.spec_from_file_location("backup_cycle_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.counting_calls  # type: ignore[no-any-return]
-
-
 @contextmanager
 def failover_world(log_dir: Path, *, lag_seconds: float | None = 2.0) -> Iterator[FailoverWorld]:
     with (
         LocalCloud(time_scale=FAST, log_file=log_dir / "local.log") as cloud,
-        _counting_calls()(cloud) as calls,
+        backup_cycle_bench().counting_calls(cloud) as calls,
     ):
         fleet = seed_demo_fleet(
             cloud,

@@ -3,23 +3,14 @@ a regression in a plugin's calls fails here, not only in `make bench`."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "backup_cycle.py"
+from .backup_support import backup_cycle_bench
+
 # Calls per resource and cycle with 2 DR regions, discovery aside (README, Measurements).
 BUDGETS = {"rds_instance": 10.0, "dynamodb_table": 24.0}
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("backup_cycle_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("resource_type", sorted(BUDGETS))
@@ -27,7 +18,7 @@ def test_a_daily_cycle_stays_within_its_call_budget(resource_type: str, tmp_path
     """GIVEN 3 encrypted prod resources of a type (2 DR regions) and a day of retained history
     WHEN the next daily cycle runs THEN every backup SUCCEEDED, the calls per resource are within
     the type's budget, and no step listed backups, exports or snapshots to find its own."""
-    result = _bench().measure(3, 1, resource_type, log_file=tmp_path / "local.log")
+    result = backup_cycle_bench().measure(3, 1, resource_type, log_file=tmp_path / "local.log")
 
     assert result["succeeded"] == 3
     assert result["per_resource"]["aws_api_calls_without_discovery"] <= BUDGETS[resource_type], result[

@@ -4,6 +4,7 @@ follow, and every step is recorded."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lifeboat.domain.operations import OperationStatus
@@ -140,3 +141,54 @@ def test_an_unknown_plan_fails_with_the_known_ones_and_changes_nothing(tmp_path:
         assert execution["status"] == "FAILED" and execution["error"] == "InvalidInput"
         assert "no failover plan 'nope' in the config; known plans: orders" in execution["cause"]
         assert len(world.cloud.operations()) == before
+
+
+def test_a_global_database_fails_back_by_a_switchover_to_its_own_region(tmp_path: Path) -> None:
+    with failover_world(tmp_path) as world:
+        cloud, ledger = world.cloud, world.fleet.clusters["ledger-aurora"]
+        # GIVEN a plan of ledger-aurora alone, its secondary and itself tagged for it
+        config = dict(world.fleet.config)
+        record = next(
+            r for r in config["failoverPlans"]["orders"]["dnsRecords"] if r["resourceArn"] == ledger
+        )
+        config["failoverPlans"]["ledger"] = {"resources": [ledger], "dnsRecords": [record]}
+        cloud.put_config(config)
+        for arn in (ledger, world.setup.secondary_arn):
+            region = arn.split(":")[3]
+            cloud.client("rds", region).add_tags_to_resource(
+                ResourceName=arn, Tags=[{"Key": "lifeboat:failover-plan", "Value": "ledger"}]
+            )
+        before = world.record("ledger-aurora")
+        # AND it failed over to us-west-2
+        request = {"plan": "ledger", "targetRegion": WEST}
+        assert run(cloud, cloud.start_execution("FailoverStateMachine", request))["status"] == "SUCCEEDED"
+        assert world.writer() == world.setup.secondary_arn
+        # WHEN us-east-1 is healthy again, ledger-aurora replicates from us-west-2 (lag 1 s), and the
+        # plan fails back to us-east-1
+        cloud.client("cloudwatch").put_metric_data(
+            Namespace="AWS/RDS",
+            MetricData=[
+                {
+                    "MetricName": "AuroraGlobalDBReplicationLag",
+                    "Dimensions": [
+                        {"Name": "DBClusterIdentifier", "Value": "ledger-aurora"},
+                        {"Name": "SourceRegion", "Value": WEST},
+                    ],
+                    "Timestamp": datetime.now(UTC),
+                    "Value": 1000.0,
+                }
+            ],
+        )
+        back = run(
+            cloud,
+            cloud.start_execution("FailoverStateMachine", {"plan": "ledger", "targetRegion": "us-east-1"}),
+        )
+        # THEN ledger-aurora writes again in us-east-1 by a switchover, and its DNS name is back
+        assert back["status"] == "SUCCEEDED", back.get("cause")
+        assert world.writer() == ledger
+        assert world.record("ledger-aurora") == before
+        failback = world.failovers("SUCCEEDED")["ledger-aurora"]
+        assert (failback.region, failback.details["mechanism"]) == ("us-east-1", "global-switchover")
+        # AND nothing was deleted: the secondary in us-west-2 is still a member, now a reader again
+        members = cloud.client("rds").describe_global_clusters()["GlobalClusters"][0]["GlobalClusterMembers"]
+        assert {m["DBClusterArn"] for m in members} == {ledger, world.setup.secondary_arn}

@@ -15,6 +15,7 @@ from unittest import mock
 from lifeboat.command import app
 from lifeboat.domain.health import HealthReport
 from lifeboat.local.events import MONITOR
+from lifeboat.local.runtime import LocalCloud
 from lifeboat.state import resource_breakers
 from typer.testing import CliRunner
 
@@ -38,6 +39,20 @@ def payments_snapshots_refused() -> Iterator[None]:
 
     with mock.patch.object(RDSBackend, "create_db_snapshot", create_db_snapshot):
         yield
+
+
+def _fail_runs(cloud: LocalCloud, arn: str, runs: int) -> None:
+    """``runs`` failed backups of ``arn`` recorded on its breaker, as the record step does."""
+    for n in range(runs):
+        resource_breakers.count_failure(
+            cloud.store(),
+            arn,
+            run_id=f"daily-{n}",
+            now=SCHEDULED_AT,
+            error="KmsKeyNotUsable",
+            cause="c",
+            open_after=3,
+        )
 
 
 def test_three_failed_runs_open_the_circuit_and_a_run_by_hand_closes_it(tmp_path: Path) -> None:
@@ -100,16 +115,7 @@ def test_an_operator_resets_an_open_circuit_against_the_stack(tmp_path: Path) ->
     with instance_fleet(tmp_path, "payments-db") as (cloud, fleet):
         payments = fleet.instances["payments-db"]
         # GIVEN payments-db's circuit opened after three failed runs
-        for n in range(3):
-            resource_breakers.count_failure(
-                cloud.store(),
-                payments,
-                run_id=f"daily-{n}",
-                now=SCHEDULED_AT,
-                error="X",
-                cause="y",
-                open_after=3,
-            )
+        _fail_runs(cloud, payments, 3)
         assert resource_breakers.open_circuits(cloud.store())[payments].failures == 3
         stack = SimpleNamespace(outputs={"StateTableName": cloud.table_name}, client=cloud.client)
         # WHEN an operator resets it against the stack
@@ -153,16 +159,7 @@ def test_health_reports_an_open_circuit_saying_why(tmp_path: Path) -> None:
         payments = fleet.instances["payments-db"]
         run(cloud, cloud.start_backup("daily", SCHEDULED_AT))
         # GIVEN payments-db's circuit is open
-        for n in range(3):
-            resource_breakers.count_failure(
-                cloud.store(),
-                payments,
-                run_id=f"r{n}",
-                now=SCHEDULED_AT,
-                error="KmsKeyNotUsable",
-                cause="c",
-                open_after=3,
-            )
+        _fail_runs(cloud, payments, 3)
         # WHEN the RPO monitor runs
         report = HealthReport.model_validate(cloud.invoke_function(MONITOR, {}))
         # THEN payments-db is CIRCUIT_OPEN with why; inventory-db is not

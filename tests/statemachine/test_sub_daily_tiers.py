@@ -4,28 +4,17 @@ without a single discovery call."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 from lifeboat.demo.fleet import demo_config
 from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
 from lifeboat.domain.policy import Tier
 
-from .backup_support import DR_REGIONS, instance_fleet, manual_snapshots, run
+from .backup_support import DR_REGIONS, backup_cycle_bench, instance_fleet, manual_snapshots, run
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "backup_cycle.py"
 TEN_THIRTY = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
 ELEVEN_THIRTY = datetime(2026, 11, 22, 11, 30, tzinfo=UTC)
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("backup_cycle_bench", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_an_hourly_schedule_gives_each_hour_its_own_copied_point(tmp_path: Path) -> None:
@@ -56,7 +45,7 @@ def test_an_hourly_schedule_gives_each_hour_its_own_copied_point(tmp_path: Path)
 
 
 def test_an_hourly_run_no_policy_keeps_plans_nothing_and_calls_no_aws_api(tmp_path: Path) -> None:
-    counting_calls = _bench().counting_calls
+    counting_calls = backup_cycle_bench().counting_calls
     with instance_fleet(tmp_path, "orders-db", "customers-db") as (cloud, _), counting_calls(cloud) as calls:
         # GIVEN the demo config, whose policies keep no hourly points
         snapshots_before = len(manual_snapshots(cloud, "us-east-1"))

@@ -8,14 +8,13 @@ a member, and the source region may be the one that is down.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict
 from lifeboat.domain.arn import ResourceRef
-from lifeboat.errors import ResourceNotFound, ResourceNotReady, TransientAwsError
+from lifeboat.errors import ResourceNotFound, ResourceNotReady
 
 _ERRORS = {
     "GlobalClusterNotFoundFault": ResourceNotFound,
@@ -23,8 +22,6 @@ _ERRORS = {
     "InvalidGlobalClusterStateFault": ResourceNotReady,
     "InvalidDBClusterStateFault": ResourceNotReady,
 }
-# AuroraGlobalDBReplicationLag is published in milliseconds, per secondary and source region.
-_LAG_METRIC = "AuroraGlobalDBReplicationLag"
 
 
 @dataclass(frozen=True)
@@ -36,27 +33,31 @@ class Secondary:
     tags: dict[str, str]
     endpoint: str | None
     port: int | None
+    # Where the global database writes now: the source of this member's replication lag.
+    writer_region: str | None = None
 
 
-def secondary_in(clients: ClientProvider, region: str, source_arn: str) -> Secondary | None:
-    """The member in ``region`` of the global cluster ``source_arn`` belongs to, if any; also
-    found after a switchover made it the writer (a re-run failover recognises its own)."""
+def secondary_in(clients: ClientProvider, region: str, resource_arn: str) -> Secondary | None:
+    """The member in ``region`` of the global database ``resource_arn`` belongs to, if any: its
+    secondary there for a failover, or, for a failback to the resource's own region, the resource
+    itself once another member writes. Also found after a switchover made it the writer (a re-run
+    recognises its own); the resource writing in its own region has nothing to fail over to."""
     rds = clients("rds", region)
     with translated(_ERRORS, f"global clusters seen from {region}"):
         pages = rds.get_paginator("describe_global_clusters").paginate()
         found = [g for page in pages for g in page["GlobalClusters"]]
     for global_cluster in found:
-        members = [m["DBClusterArn"] for m in global_cluster.get("GlobalClusterMembers", [])]
-        if source_arn not in members:
+        members = global_cluster.get("GlobalClusterMembers", [])
+        if resource_arn not in [m["DBClusterArn"] for m in members]:
             continue
-        here = next(
-            (m for m in global_cluster["GlobalClusterMembers"] if f":{region}:" in m["DBClusterArn"]), None
-        )
-        if here is None or here["DBClusterArn"] == source_arn:
+        here = next((m for m in members if f":{region}:" in m["DBClusterArn"]), None)
+        writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
+        if here is None or (here["DBClusterArn"] == resource_arn and here.get("IsWriter")):
             return None
-        return describe(
+        found_here = describe(
             clients, global_cluster["GlobalClusterIdentifier"], here["DBClusterArn"], here["IsWriter"]
         )
+        return replace(found_here, writer_region=ResourceRef.parse(writer).region if writer else None)
     return None
 
 
@@ -106,38 +107,16 @@ def move_writer(clients: ClientProvider, secondary: Secondary, *, allow_data_los
             )
 
 
-def replication_lag_seconds(
-    clients: ClientProvider, secondary_arn: str, source_region: str, now: datetime
-) -> tuple[float | None, str | None]:
-    """The newest AuroraGlobalDBReplicationLag of the secondary (seconds), or why it is unknown."""
-    ref = ResourceRef.parse(secondary_arn)
-    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    query = {
-        "Id": "lag",
-        "MetricStat": {
-            "Metric": {
-                "Namespace": "AWS/RDS",
-                "MetricName": _LAG_METRIC,
-                "Dimensions": [
-                    {"Name": "DBClusterIdentifier", "Value": ref.name},
-                    {"Name": "SourceRegion", "Value": source_region},
-                ],
-            },
-            "Period": 60,
-            "Stat": "Maximum",
-        },
-    }
-    try:
-        with translated({}, f"{_LAG_METRIC} of {secondary_arn}"):
-            answer = clients("cloudwatch", ref.region).get_metric_data(
-                MetricDataQueries=[query],
-                StartTime=end - timedelta(minutes=6),
-                EndTime=end,
-                ScanBy="TimestampDescending",
-            )
-    except TransientAwsError as exc:
-        return None, f"CloudWatch in {ref.region} did not answer: {exc}"
-    values = answer["MetricDataResults"][0].get("Values", []) if answer["MetricDataResults"] else []
-    if not values:
-        return None, f"no {_LAG_METRIC} datapoint in the last minutes"
-    return float(values[0]) / 1000, None
+def secondaries_of(clients: ClientProvider, region: str, cluster_arns: set[str]) -> dict[str, list[str]]:
+    """For each cluster that writes a global database, its secondaries' ARNs (one paginated
+    ``DescribeGlobalClusters``, whatever the fleet)."""
+    with translated(_ERRORS, f"global clusters seen from {region}"):
+        pages = clients("rds", region).get_paginator("describe_global_clusters").paginate()
+        found = [g for page in pages for g in page["GlobalClusters"]]
+    secondaries: dict[str, list[str]] = {}
+    for global_cluster in found:
+        members = global_cluster.get("GlobalClusterMembers", [])
+        writer = next((m["DBClusterArn"] for m in members if m.get("IsWriter")), None)
+        if writer in cluster_arns:
+            secondaries[writer] = [m["DBClusterArn"] for m in members if m["DBClusterArn"] != writer]
+    return secondaries

@@ -1,4 +1,5 @@
-"""Read-replica lag from CloudWatch (``AWS/RDS`` ``ReplicaLag``, in each replica's region).
+"""Replication lag from CloudWatch, in each replica's region: ``ReplicaLag`` of RDS read
+replicas, ``AuroraGlobalDBReplicationLag`` of Aurora Global Database secondaries.
 
 Batched: one ``GetMetricData`` call per replica region answers up to 500 replicas (the API's
 query limit), whatever the fleet size; never a call per replica. A region whose CloudWatch does
@@ -21,6 +22,7 @@ from lifeboat.domain.health import REPLICA_LAG_WINDOW_MINUTES, LagReading
 from lifeboat.errors import TransientAwsError
 
 MAX_QUERIES_PER_CALL = 500
+GLOBAL_LAG_METRIC = "AuroraGlobalDBReplicationLag"
 # RDS publishes ReplicaLag at one-minute resolution.
 PERIOD_SECONDS = 60
 
@@ -31,20 +33,56 @@ class LagLookup:
     unavailable: dict[str, str] = field(default_factory=dict)  # region -> why it could not be read
 
 
+@dataclass(frozen=True)
+class _Series:
+    """One lag series to read: whose it is, the metric, its dimensions, and seconds per unit."""
+
+    arn: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    scale: float = 1.0
+
+    @property
+    def region(self) -> str:
+        return ResourceRef.parse(self.arn).region
+
+
 def newest_replica_lags(clients: ClientProvider, replica_arns: Iterable[str], now: datetime) -> LagLookup:
-    """The newest ReplicaLag datapoint of each replica within the last few minutes."""
-    by_region: dict[str, list[ResourceRef]] = defaultdict(list)
-    for arn in replica_arns:
-        ref = ResourceRef.parse(arn)
-        by_region[ref.region].append(ref)
+    """The newest ReplicaLag datapoint of each read replica within the last few minutes."""
+    series = [
+        _Series(arn, "ReplicaLag", (("DBInstanceIdentifier", ResourceRef.parse(arn).name),))
+        for arn in replica_arns
+    ]
+    return _newest(clients, series, now)
+
+
+def newest_global_lags(clients: ClientProvider, secondaries: dict[str, str], now: datetime) -> LagLookup:
+    """The newest AuroraGlobalDBReplicationLag (published in milliseconds) of each Aurora Global
+    Database secondary, by secondary ARN -> its primary's region."""
+    series = [
+        _Series(
+            arn,
+            GLOBAL_LAG_METRIC,
+            (("DBClusterIdentifier", ResourceRef.parse(arn).name), ("SourceRegion", source_region)),
+            scale=0.001,
+        )
+        for arn, source_region in secondaries.items()
+    ]
+    return _newest(clients, series, now)
+
+
+def _newest(clients: ClientProvider, series: list[_Series], now: datetime) -> LagLookup:
+    by_region: dict[str, list[_Series]] = defaultdict(list)
+    for one in series:
+        by_region[one.region].append(one)
     # Whole minutes, as CloudWatch rounds them anyway; the end covers the current minute.
     end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     start = end - timedelta(minutes=REPLICA_LAG_WINDOW_MINUTES + 1)
     lookup = LagLookup()
-    for region, refs in sorted(by_region.items()):
+    for region, members in sorted(by_region.items()):
         try:
-            for first in range(0, len(refs), MAX_QUERIES_PER_CALL):
-                chunk = refs[first : first + MAX_QUERIES_PER_CALL]
+            for first in range(0, len(members), MAX_QUERIES_PER_CALL):
+                chunk = members[first : first + MAX_QUERIES_PER_CALL]
                 lookup.readings |= _read(clients("cloudwatch", region), chunk, start, end, region)
         except TransientAwsError as exc:
             lookup.unavailable[region] = f"CloudWatch in {region} did not answer: {exc}"
@@ -52,9 +90,9 @@ def newest_replica_lags(clients: ClientProvider, replica_arns: Iterable[str], no
 
 
 def _read(
-    cloudwatch: Any, refs: list[ResourceRef], start: datetime, end: datetime, region: str
+    cloudwatch: Any, series: list[_Series], start: datetime, end: datetime, region: str
 ) -> dict[str, LagReading]:
-    """One GetMetricData request (all its pages) for up to 500 replicas of one region."""
+    """One GetMetricData request (all its pages) for up to 500 series of one region."""
     request: dict[str, Any] = {
         "MetricDataQueries": [
             {
@@ -62,15 +100,15 @@ def _read(
                 "MetricStat": {
                     "Metric": {
                         "Namespace": "AWS/RDS",
-                        "MetricName": "ReplicaLag",
-                        "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": ref.name}],
+                        "MetricName": one.metric,
+                        "Dimensions": [{"Name": name, "Value": value} for name, value in one.dimensions],
                     },
                     "Period": PERIOD_SECONDS,
                     "Stat": "Maximum",
                 },
                 "ReturnData": True,
             }
-            for i, ref in enumerate(refs)
+            for i, one in enumerate(series)
         ],
         "StartTime": start,
         "EndTime": end,
@@ -78,14 +116,14 @@ def _read(
     }
     newest: dict[str, LagReading] = {}
     while True:
-        with translated({}, f"reading ReplicaLag of {len(refs)} replica(s) in {region}"):
+        with translated({}, f"reading the lag of {len(series)} replica(s) in {region}"):
             page = cloudwatch.get_metric_data(**request)
         # A long answer is paged by datapoints, so one replica's series may span pages.
         for result in page["MetricDataResults"]:
-            arn = refs[int(result["Id"][1:])].arn
+            one = series[int(result["Id"][1:])]
             for at, value in zip(result["Timestamps"], result["Values"], strict=True):
-                if arn not in newest or at > newest[arn].at:
-                    newest[arn] = LagReading(seconds=value, at=at)
+                if one.arn not in newest or at > newest[one.arn].at:
+                    newest[one.arn] = LagReading(seconds=value * one.scale, at=at)
         if not page.get("NextToken"):
             return newest
         request["NextToken"] = page["NextToken"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-__all__ = ["console", "problems", "refuse"]
+__all__ = ["console", "problems", "refuse", "request_or_refusal"]
 
 console = Console()
 if not console.is_terminal:  # CI logs and pipes: wide enough for the run table
@@ -24,3 +26,14 @@ def refuse(what: str, exc: ValidationError) -> int:
     nothing has run. Returns the exit code for a usage error."""
     console.print(f"[red]invalid {what}:[/] {problems(exc)}", soft_wrap=True)
     return 2
+
+
+def request_or_refusal(model: type[BaseModel], payload: dict[str, Any], what: str) -> dict[str, Any] | None:
+    """Validate a workflow's input before starting anything (unset options left out): its JSON,
+    or None once the bad fields are reported in one line, not by a failed run."""
+    try:
+        request = model.model_validate({k: v for k, v in payload.items() if v is not None})
+    except ValidationError as exc:
+        refuse(what, exc)
+        return None
+    return request.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -7,10 +7,9 @@ import json
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from lifeboat.cli.console import console, refuse
+from lifeboat.cli.console import console, request_or_refusal
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.cli.outcomes import execution_cause
 from lifeboat.cli.restore import wait_for
@@ -55,12 +54,7 @@ def failover(
 
 def failover_request(payload: dict[str, Any]) -> dict[str, Any] | None:
     """Validate before starting anything: a bad request is reported here, not by a failed run."""
-    try:
-        request = FailoverRequest.model_validate({k: v for k, v in payload.items() if v is not None})
-    except ValidationError as exc:
-        refuse("failover request", exc)
-        return None
-    return request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return request_or_refusal(FailoverRequest, payload, "failover request")
 
 
 def _failover_deployed(request: dict[str, Any], stack: str, region: str | None, console: Console) -> int:

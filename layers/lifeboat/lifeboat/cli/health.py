@@ -15,6 +15,7 @@ from lifeboat.domain.health import (
     REPLICA_LAG_TARGET_SECONDS,
     HealthReport,
     HealthStatus,
+    RegionHealth,
     ReplicaStatus,
     ResourceHealth,
     format_minutes,
@@ -110,6 +111,7 @@ def health_table(report: HealthReport, title: str) -> Table:
         "newest valid point / replica",
         "age",
         "copy / replica lag",
+        "best RPO now",
         "status",
         "restore drills",
     ):
@@ -125,6 +127,7 @@ def health_table(report: HealthReport, title: str) -> Table:
                 region.recovery_point_id or "-",
                 format_minutes(region.age_minutes) if region.age_minutes is not None else "never",
                 format_minutes(region.copy_lag_minutes) if region.copy_lag_minutes is not None else "-",
+                _best_cell(region),
                 f"[{colour}]{region.status.value}[/]",
                 _drills_cell(health) if i == 0 else "",
             )
@@ -137,14 +140,25 @@ def health_table(report: HealthReport, title: str) -> Table:
                 "",
                 "",
                 "",
-                f"{replica.region} (replica)",
+                f"{replica.region} ({_KINDS[replica.mechanism]})",
                 replica.name,
                 "-",
                 format_seconds(replica.lag_seconds) if replica.lag_seconds is not None else "unknown",
+                "",
                 status,
                 "",
             )
     return table
+
+
+_KINDS = {"read-replica": "replica", "global-database": "global secondary"}
+
+
+def _best_cell(region: RegionHealth) -> str:
+    """'2s by read-replica': what gives the region its best RPO right now."""
+    if region.best_rpo_seconds is None:
+        return "-"
+    return f"{format_seconds(region.best_rpo_seconds)} by {region.best_mechanism}"
 
 
 def _drills_cell(health: ResourceHealth) -> str:

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from lifeboat.cli.console import console, refuse
+from lifeboat.cli.console import console, request_or_refusal
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.cli.outcomes import execution_cause
 from lifeboat.contracts.restore import RestoreRequest
@@ -69,12 +68,7 @@ def restore(
 
 def restore_request(payload: dict[str, Any], console: Console) -> dict[str, Any] | None:
     """Validate before starting anything: a bad request is reported here, not by a failed run."""
-    try:
-        request = RestoreRequest.model_validate({k: v for k, v in payload.items() if v is not None})
-    except ValidationError as exc:
-        refuse("restore request", exc)
-        return None
-    return request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return request_or_refusal(RestoreRequest, payload, "restore request")
 
 
 def _restore_deployed(request: dict[str, Any], stack: str, region: str | None, console: Console) -> int:

@@ -98,10 +98,10 @@ def prepare_failover(
     return setup
 
 
-def set_lags(cloud: LocalCloud, setup: FailoverSetup, seconds: float) -> None:
+def set_lags(cloud: LocalCloud, setup: FailoverSetup, seconds: float, at: datetime | None = None) -> None:
     """The lag RDS would publish each minute (moto publishes none): ReplicaLag of the replica,
     AuroraGlobalDBReplicationLag (milliseconds) of the global secondary."""
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     put_replica_lag(cloud, setup.replica_arn, seconds, now)
     if setup.secondary_arn is not None:
         cloud.client("cloudwatch", TARGET_REGION).put_metric_data(

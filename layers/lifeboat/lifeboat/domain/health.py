@@ -52,6 +52,10 @@ class RegionHealth(CamelModel):
     # None when the region has no valid copy at all.
     copy_lag_minutes: float | None = None
     status: HealthStatus
+    # What gives this region its best RPO right now, and that RPO in seconds: "snapshot" (the
+    # newest valid point's age), "read-replica" or "global-database" (a replica's lag there).
+    best_mechanism: str | None = None
+    best_rpo_seconds: float | None = None
 
     @property
     def describe(self) -> str:
@@ -79,10 +83,12 @@ class LagReading(CamelModel):
 
 
 class ReplicaHealth(CamelModel):
-    """One read replica of a resource, in its own region (cross-region replicas included)."""
+    """One read replica of a resource, in its own region (cross-region replicas included), or
+    one secondary of the Aurora Global Database it writes."""
 
     replica_arn: str
     region: str
+    mechanism: Literal["read-replica", "global-database"] = "read-replica"
     lag_seconds: float | None = None
     lag_at: datetime | None = None  # the minute the datapoint describes
     status: ReplicaStatus
@@ -100,31 +106,50 @@ class ReplicaHealth(CamelModel):
 
 
 def assess_replica(
-    replica_arn: str, reading: LagReading | None, unavailable: str | None = None
+    replica_arn: str,
+    reading: LagReading | None,
+    unavailable: str | None = None,
+    mechanism: Literal["read-replica", "global-database"] = "read-replica",
 ) -> ReplicaHealth:
     """Judge one replica's newest lag against the target; no reading means the lag is unknown."""
     region = ResourceRef.parse(replica_arn).region
+    metric = "ReplicaLag" if mechanism == "read-replica" else "AuroraGlobalDBReplicationLag"
+    found = {"replica_arn": replica_arn, "region": region, "mechanism": mechanism}
     if reading is None:
-        note = unavailable or f"no ReplicaLag datapoint in the last {REPLICA_LAG_WINDOW_MINUTES} minutes"
-        return ReplicaHealth(replica_arn=replica_arn, region=region, status=ReplicaStatus.UNKNOWN, note=note)
+        note = unavailable or f"no {metric} datapoint in the last {REPLICA_LAG_WINDOW_MINUTES} minutes"
+        return ReplicaHealth(**found, status=ReplicaStatus.UNKNOWN, note=note)
     if reading.seconds < 0:
         # RDS reports -1 when replication is not active (MySQL/MariaDB: Seconds_Behind_Master NULL).
         return ReplicaHealth(
-            replica_arn=replica_arn,
-            region=region,
+            **found,
             lag_seconds=reading.seconds,
             lag_at=reading.at,
             status=ReplicaStatus.STOPPED,
-            note=f"replication is not active (ReplicaLag {reading.seconds:g})",
+            note=f"replication is not active ({metric} {reading.seconds:g})",
         )
     over = reading.seconds > REPLICA_LAG_TARGET_SECONDS
     return ReplicaHealth(
-        replica_arn=replica_arn,
-        region=region,
+        **found,
         lag_seconds=reading.seconds,
         lag_at=reading.at,
         status=ReplicaStatus.LAGGING if over else ReplicaStatus.OK,
     )
+
+
+def rank_protection(regions: list[RegionHealth], replicas: list[ReplicaHealth]) -> None:
+    """Per region, the mechanism giving the best RPO right now: the newest valid snapshot's age,
+    or the lag of a replica or global secondary there that is replicating."""
+    for region in regions:
+        options = [(region.age_minutes * 60, "snapshot")] if region.age_minutes is not None else []
+        options += [
+            (r.lag_seconds, r.mechanism)
+            for r in replicas
+            if r.region == region.region
+            and r.lag_seconds is not None
+            and r.status in (ReplicaStatus.OK, ReplicaStatus.LAGGING)
+        ]
+        if options:
+            region.best_rpo_seconds, region.best_mechanism = min(options)
 
 
 class DrillDetails(CamelModel):
@@ -313,6 +338,7 @@ def assess(
             lag = max(0.0, (data_time(source_point) - data_time(copy)).total_seconds())
             health.copy_lag_minutes = _minutes(lag)
         regions.append(health)
+    rank_protection(regions, replicas or [])
     last = max(backups, key=lambda op: op.created_at, default=None)
     breached = any(r.status is HealthStatus.BREACH for r in regions)
     return ResourceHealth(

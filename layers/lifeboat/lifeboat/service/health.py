@@ -16,7 +16,8 @@ from datetime import timedelta
 from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
 
-from lifeboat.aws.replica_lag import newest_replica_lags
+from lifeboat.aws import global_clusters
+from lifeboat.aws.replica_lag import newest_global_lags, newest_replica_lags
 from lifeboat.domain.arn import ResourceArn, ResourceRef
 from lifeboat.domain.health import (
     HealthReport,
@@ -30,6 +31,7 @@ from lifeboat.domain.health import (
 )
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Policy
+from lifeboat.errors import TransientAwsError
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources_and_replicas
@@ -82,6 +84,12 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         monitored[arn] = policy
     # Fleet-wide reads, one batch each, before the per-resource loop.
     lags = newest_replica_lags(deps.clients, [r for arn in monitored for r in replicas.get(arn, ())], now)
+    secondaries = _global_secondaries(deps, monitored)
+    global_lags = newest_global_lags(
+        deps.clients,
+        {s: ResourceRef.parse(arn).region for arn, found in secondaries.items() for s in found},
+        now,
+    )
     for region, reason in lags.unavailable.items():
         logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
     lookback = drill_lookback_days(monitored.values())
@@ -96,6 +104,15 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             replicas=[
                 assess_replica(r, lags.readings.get(r), lags.unavailable.get(ResourceRef.parse(r).region))
                 for r in replicas.get(arn, ())
+            ]
+            + [
+                assess_replica(
+                    s,
+                    global_lags.readings.get(s),
+                    global_lags.unavailable.get(ResourceRef.parse(s).region),
+                    mechanism="global-database",
+                )
+                for s in secondaries.get(arn, ())
             ],
             drill=assess_drills(
                 policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback
@@ -127,6 +144,19 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     return report
 
 
+def _global_secondaries(deps: Deps, monitored: dict[str, Policy]) -> dict[str, list[str]]:
+    """The Aurora Global Database secondaries of the monitored clusters that write one (one call
+    for the fleet, none without clusters); unreadable, they are left out and said so."""
+    clusters = {arn for arn in monitored if ResourceRef.parse(arn).kind == "cluster"}
+    if not clusters:
+        return {}
+    try:
+        return global_clusters.secondaries_of(deps.clients, deps.region, clusters)
+    except TransientAwsError as exc:
+        logger.warning("global database secondaries unknown", extra={"reason": str(exc)})
+        return {}
+
+
 def _metrics(**dimensions: str) -> EphemeralMetrics:
     emf = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
     for name, value in dimensions.items():
@@ -146,6 +176,12 @@ def publish_resource_metrics(health: ResourceHealth) -> None:
             name="RpoBreached", unit=MetricUnit.Count, value=int(region.status is HealthStatus.BREACH)
         )
         emf.flush_metrics()
+        if region.best_rpo_seconds is not None and region.best_mechanism is not None:
+            best = _metrics(
+                resource=health.resource_arn, region=region.region, mechanism=region.best_mechanism
+            )
+            best.add_metric(name="BestRpoSeconds", unit=MetricUnit.Seconds, value=region.best_rpo_seconds)
+            best.flush_metrics()
     # A resource may have several replicas in one region (read scaling): ``replica`` tells them
     # apart; ``region`` is the replica's, where its lag is measured.
     for replica in health.replicas:

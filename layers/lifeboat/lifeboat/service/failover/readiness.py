@@ -9,7 +9,7 @@ from datetime import datetime
 
 from lifeboat.aws import dns, global_clusters, replicas
 from lifeboat.aws.kms import resolve_usable_key
-from lifeboat.aws.replica_lag import newest_replica_lags
+from lifeboat.aws.replica_lag import newest_global_lags, newest_replica_lags
 from lifeboat.contracts.backup import Notification
 from lifeboat.contracts.failover import FailoverItem, FailoverPlan, FailoverRequest, ReadinessInput
 from lifeboat.domain.arn import ResourceRef
@@ -108,7 +108,9 @@ def _verdicts(
             now=now,
             allow_data_loss=asked.allow_data_loss,
         )
-        if ref.region == region:
+        if ref.region == region and not (replica_facts and replica_facts.global_secondary):
+            # A global database whose writer moved away fails back by a switchover; an instance
+            # has nothing in its own region to fail over to.
             verdict.blockers.append(f"{arn} is in {region} already: fail over to another region")
         if replica_facts is not None and tags.get(replicas.FAILOVER_PLAN_TAG) != name:
             verdict.blockers.append(
@@ -131,8 +133,12 @@ def _global_secondary(
     lag: float | None = 0.0
     unknown: str | None = None
     if not secondary.is_writer:  # a re-run finds the writer already moved: nothing to lose
-        lag, unknown = global_clusters.replication_lag_seconds(
-            deps.clients, secondary.cluster_arn, ResourceRef.parse(arn).region, now
+        source_region = secondary.writer_region or ResourceRef.parse(arn).region
+        lags = newest_global_lags(deps.clients, {secondary.cluster_arn: source_region}, now)
+        reading = lags.readings.get(secondary.cluster_arn)
+        lag = reading.seconds if reading else None
+        unknown = lags.unavailable.get(region) or (
+            None if reading else "no AuroraGlobalDBReplicationLag datapoint"
         )
     facts = ReplicaFacts(
         arn=secondary.cluster_arn,
