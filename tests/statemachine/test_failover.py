@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 from lifeboat.domain.operations import OperationStatus
+from lifeboat.local.events import put_replica_lag
 
 from .backup_support import run
 from .failover_support import REPLICA, SECONDARY, WEST, failover_world
@@ -192,3 +195,96 @@ def test_a_global_database_fails_back_by_a_switchover_to_its_own_region(tmp_path
         # AND nothing was deleted: the secondary in us-west-2 is still a member, now a reader again
         members = cloud.client("rds").describe_global_clusters()["GlobalClusters"][0]["GlobalClusterMembers"]
         assert {m["DBClusterArn"] for m in members} == {ledger, world.setup.secondary_arn}
+
+
+def test_a_resource_that_does_not_come_up_leaves_its_dns_and_fails_the_run_but_not_the_others(
+    tmp_path: Path,
+) -> None:
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend
+
+    def refused(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        raise RDSClientError("InvalidParameterCombination", "promotion refused (injected)")
+
+    with failover_world(tmp_path) as world:
+        before = world.record("orders-db")
+        # GIVEN RDS refuses to promote orders-db's replica
+        with mock.patch.object(RDSBackend, "promote_read_replica", refused):
+            # WHEN the plan fails over
+            execution = world.failover(targetRegion=WEST)
+        # THEN the run fails as incomplete, saying which resource and why
+        assert execution["status"] == "FAILED" and execution["error"] == "FailoverIncomplete"
+        failovers = world.failovers()
+        orders = failovers["orders-db"]
+        assert orders.status is OperationStatus.FAILED and "promotion refused" in (orders.cause or "")
+        # AND orders-db's DNS name still names its old primary; the others moved and succeeded
+        assert world.record("orders-db") == before
+        assert (
+            failovers["payments-db"].status is failovers["ledger-aurora"].status is OperationStatus.SUCCEEDED
+        )
+        assert ".us-west-2." in (world.record("payments-db") or "")
+        # AND the summary says INCOMPLETE with the failure
+        (summary,) = [n for n in world.cloud.notifications() if "failover" in n["Subject"].lower()]
+        assert summary["Subject"] == f"Lifeboat failover of orders to {WEST}: INCOMPLETE"
+        assert "FAILED    orders-db (us-east-1)" in summary["Message"]
+
+
+def test_an_instance_fails_back_home_by_a_new_replica_keeping_the_stale_old_primary(tmp_path: Path) -> None:
+    with failover_world(tmp_path) as world:
+        cloud, orders = world.cloud, world.fleet.instances["orders-db"]
+        # GIVEN a plan of orders-db alone, failed over to its replica in us-west-2
+        config = dict(world.fleet.config)
+        record = next(
+            r for r in config["failoverPlans"]["orders"]["dnsRecords"] if r["resourceArn"] == orders
+        )
+        config["failoverPlans"]["orders-only"] = {
+            "resources": [orders],
+            "dnsRecords": [record],
+            "maxReplicaLagSeconds": 60,
+        }
+        cloud.put_config(config)
+        cloud.client("rds", WEST).add_tags_to_resource(
+            ResourceName=world.replica_arn, Tags=[{"Key": "lifeboat:failover-plan", "Value": "orders-only"}]
+        )
+        before = world.record("orders-db")
+        away = run(
+            cloud,
+            cloud.start_execution("FailoverStateMachine", {"plan": "orders-only", "targetRegion": WEST}),
+        )
+        assert away["status"] == "SUCCEEDED", away.get("cause")
+        assert ".us-west-2." in (world.record("orders-db") or "")
+        # WHEN us-east-1 is back and the plan is dry-run home THEN it says how
+        home = {"plan": "orders-only", "targetRegion": "us-east-1"}
+        dry = run(cloud, cloud.start_execution("FailoverStateMachine", home | {"dryRun": True}))["output"]
+        assert (
+            dry["ready"] is True and "orders-db (us-east-1): rebuild-replica of orders-db" in dry["summary"]
+        )
+        # WHEN it fails back (the new replica's lag, once it exists, is 1 s)
+        from moto.rds.models import RDSBackend
+
+        create = RDSBackend.create_db_instance_read_replica
+
+        def replica_publishing_lag(self: Any, db_kwargs: dict[str, Any]) -> Any:
+            created = create(self, db_kwargs)
+            put_replica_lag(cloud, created.db_instance_arn, 1.0, datetime.now(UTC))
+            return created
+
+        with mock.patch.object(RDSBackend, "create_db_instance_read_replica", replica_publishing_lag):
+            back = run(cloud, cloud.start_execution("FailoverStateMachine", home))
+        # THEN orders-db in us-east-1 is a standalone primary again, replicated from us-west-2 then
+        # promoted, and its DNS name is back in us-east-1
+        assert back["status"] == "SUCCEEDED", back.get("cause")
+        rebuilt = world.instance("us-east-1", "orders-db")
+        assert (
+            rebuilt["DBInstanceStatus"] == "available"
+            and "ReadReplicaSourceDBInstanceIdentifier" not in rebuilt
+        )
+        assert ".us-east-1." in (world.record("orders-db") or "") and world.record("orders-db") == before
+        # AND the stale old primary was renamed and kept, and the failback says which
+        failback = world.failovers("SUCCEEDED")["orders-db"]
+        assert (failback.region, failback.details["mechanism"]) == ("us-east-1", "rebuild-replica")
+        kept = failback.details["retainedOldPrimary"]
+        assert kept.startswith("orders-db-pre-failover-")
+        assert world.instance("us-east-1", kept)["DBInstanceStatus"] == "available"
+        # AND the us-west-2 primary of the failover is still there: nothing was deleted
+        assert world.instance(WEST, REPLICA)["DBInstanceStatus"] == "available"

@@ -39,6 +39,11 @@ def test_each_region_names_the_mechanism_with_the_best_rpo(tmp_path: Path) -> No
         assert {best[(name, "eu-west-1")][0] for name in ("orders-db", "payments-db", "ledger-aurora")} == {
             "snapshot"
         }
+        # AND in the source region a point-in-time restore reaches nearer to now than the
+        # snapshot of six hours ago (RDS automated backups; moto reaches "now" at each describe)
+        for name in ("orders-db", "payments-db", "ledger-aurora"):
+            mechanism, seconds = best[(name, "us-east-1")]
+            assert mechanism == "point-in-time" and seconds is not None and seconds <= 6 * 3600
         # AND the global secondary is reported beside the replica, with its lag
         ledger = next(h for h in report.resources if h.name == "ledger-aurora")
         (secondary,) = ledger.replicas

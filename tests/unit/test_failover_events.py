@@ -25,6 +25,7 @@ INPUTS: dict[str, type[BaseModel]] = {
     "readiness_input.json": ReadinessInput,
     "promote_step.json": ItemStep,
     "promoted_step.json": ItemStep,
+    "rebuild_step.json": ItemStep,  # failover_rebuild and failover_in_sync (a failback home)
     "switch_dns.json": SwitchDnsRequest,
     "dns_wait.json": DnsResult,
     "record.json": FailoverRecordRequest,

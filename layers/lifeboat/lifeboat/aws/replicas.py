@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lifeboat.aws.clients import ClientProvider
-from lifeboat.aws.errors import translated
+from lifeboat.aws.errors import error_code, translated
 from lifeboat.aws.tags import tag_dict
 from lifeboat.errors import ResourceNotFound, ResourceNotReady
 
@@ -31,6 +33,7 @@ class Replica:
     tags: dict[str, str]
     endpoint: str | None
     port: int | None
+    kms_key_id: str | None = None
 
 
 def _replica(described: dict[str, Any]) -> Replica:
@@ -44,6 +47,7 @@ def _replica(described: dict[str, Any]) -> Replica:
         tags=tag_dict(described.get("TagList")),
         endpoint=endpoint.get("Address"),
         port=endpoint.get("Port"),
+        kms_key_id=described.get("KmsKeyId"),
     )
 
 
@@ -82,3 +86,40 @@ def promote(clients: ClientProvider, replica: Replica, source_arn: str, operatio
     # Promoting: the instance is "modifying" a while; a second request is refused while it is.
     with translated({"InvalidDBInstanceState": ResourceNotReady, **_NOT_FOUND}, f"promoting {replica.arn}"):
         rds.promote_read_replica(DBInstanceIdentifier=replica.identifier)
+
+
+def rename(clients: ClientProvider, region: str, name: str, new_name: str) -> None:
+    """Give an instance a new identifier (its data, endpoint name aside, unchanged)."""
+    with translated(
+        {"InvalidDBInstanceState": ResourceNotReady, **_NOT_FOUND}, f"renaming {name} in {region}"
+    ):
+        clients("rds", region).modify_db_instance(
+            DBInstanceIdentifier=name, NewDBInstanceIdentifier=new_name, ApplyImmediately=True
+        )
+
+
+def create_cross_region_replica(
+    clients: ClientProvider,
+    *,
+    name: str,
+    region: str,
+    source_arn: str,
+    kms_key_id: str | None,
+    tags: dict[str, str],
+) -> None:
+    """A read replica in ``region`` of an instance in another region ("already exists" is
+    success: a retried step)."""
+    request: dict[str, Any] = {
+        "DBInstanceIdentifier": name,
+        "SourceDBInstanceIdentifier": source_arn,
+        "SourceRegion": source_arn.split(":")[3],
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+    }
+    if kms_key_id:
+        request["KmsKeyId"] = kms_key_id
+    try:
+        with translated(_NOT_FOUND, f"creating replica {name} in {region} of {source_arn}"):
+            clients("rds", region).create_db_instance_read_replica(**request)
+    except ClientError as exc:
+        if error_code(exc) not in ("DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault"):
+            raise

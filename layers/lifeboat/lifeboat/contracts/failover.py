@@ -55,6 +55,7 @@ class FailoverItem(CamelModel):
     """One resource of a failover, as the Map's branch receives it."""
 
     operation_id: str
+    plan: str | None = None
     resource_arn: ResourceArn
     region: str
     mechanism: Mechanism
@@ -63,6 +64,9 @@ class FailoverItem(CamelModel):
     replica_arn: str | None = None
     # The Aurora Global Database whose writer moves (global-switchover, global-failover).
     global_cluster_id: str | None = None
+    # rebuild-replica: the primary the earlier failover made, replicated back home.
+    current_primary_arn: str | None = None
+    max_replica_lag_seconds: int | None = None
     recovery_point_id: str | None = None
     data_age_seconds: float | None = None
 

@@ -72,6 +72,9 @@ class Mechanism(StrEnum):
     GLOBAL_SWITCHOVER = "global-switchover"  # planned: it catches up first, no data lost
     GLOBAL_FAILOVER = "global-failover"  # unplanned (--allow-data-loss): whatever its lag
     RESTORE_COPY = "restore-copy"
+    # Failback of an instance to its own region: a new replica of the current primary there
+    # (the stale old primary renamed and kept), in sync, then promoted.
+    REBUILD_REPLICA = "rebuild-replica"
 
 
 class ReplicaFacts(CamelModel):
@@ -100,6 +103,8 @@ class ResourceReadiness(CamelModel):
     mechanism: Mechanism | None
     replica_arn: str | None = None
     global_cluster_id: str | None = None
+    # A failback's source: the primary the earlier failover made (in another region).
+    current_primary_arn: str | None = None
     recovery_point_id: str | None = None
     # Writes the failover loses: the replica's lag, or the recovery point's age.
     data_age_seconds: float | None = None
@@ -195,3 +200,23 @@ def _block_unless(verdict: ResourceReadiness, problem: str, allow_data_loss: boo
         verdict.warnings.append(f"{problem} (accepted: --allow-data-loss)")
     else:
         verdict.blockers.append(f"{problem}; run with --allow-data-loss to accept")
+
+
+def assess_failback(
+    resource_arn: str, *, home_arn: str, current_primary_arn: str, current_status: str, region: str
+) -> ResourceReadiness:
+    """An instance that failed over returns home: its current primary must be available to be
+    replicated from; nothing is lost (the new replica catches up before it is promoted)."""
+    verdict = ResourceReadiness(
+        resource_arn=resource_arn,
+        mechanism=Mechanism.REBUILD_REPLICA,
+        replica_arn=home_arn,
+        current_primary_arn=current_primary_arn,
+        data_age_seconds=0.0,
+    )
+    if current_status != "available":
+        verdict.blockers.append(
+            f"{resource_arn}: its current primary {current_primary_arn} is {current_status}, not available "
+            f"to replicate back to {region} from"
+        )
+    return verdict

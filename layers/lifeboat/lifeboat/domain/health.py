@@ -53,7 +53,8 @@ class RegionHealth(CamelModel):
     copy_lag_minutes: float | None = None
     status: HealthStatus
     # What gives this region its best RPO right now, and that RPO in seconds: "snapshot" (the
-    # newest valid point's age), "read-replica" or "global-database" (a replica's lag there).
+    # newest valid point's age), "read-replica" or "global-database" (a replica's lag there),
+    # "point-in-time" (source region: how far behind now a point-in-time restore reaches).
     best_mechanism: str | None = None
     best_rpo_seconds: float | None = None
 
@@ -136,11 +137,19 @@ def assess_replica(
     )
 
 
-def rank_protection(regions: list[RegionHealth], replicas: list[ReplicaHealth]) -> None:
+def rank_protection(
+    regions: list[RegionHealth],
+    replicas: list[ReplicaHealth],
+    *,
+    point_in_time: float | None = None,
+) -> None:
     """Per region, the mechanism giving the best RPO right now: the newest valid snapshot's age,
-    or the lag of a replica or global secondary there that is replicating."""
+    the lag of a replica or global secondary there that is replicating, or, in the source
+    region, how far behind now a point-in-time restore reaches (``point_in_time`` seconds)."""
     for region in regions:
         options = [(region.age_minutes * 60, "snapshot")] if region.age_minutes is not None else []
+        if region.role == "source" and point_in_time is not None:
+            options.append((point_in_time, "point-in-time"))
         options += [
             (r.lag_seconds, r.mechanism)
             for r in replicas
@@ -293,6 +302,7 @@ def assess(
     *,
     replicas: list[ReplicaHealth] | None = None,
     drill: DrillHealth | None = None,
+    latest_restorable: datetime | None = None,
 ) -> ResourceHealth:
     """The live RPO of one resource in its source region and in each DR region of its policy,
     with its replicas and drills as the caller assessed them."""
@@ -338,7 +348,8 @@ def assess(
             lag = max(0.0, (data_time(source_point) - data_time(copy)).total_seconds())
             health.copy_lag_minutes = _minutes(lag)
         regions.append(health)
-    rank_protection(regions, replicas or [])
+    behind = max(0.0, (now - latest_restorable).total_seconds()) if latest_restorable else None
+    rank_protection(regions, replicas or [], point_in_time=behind)
     last = max(backups, key=lambda op: op.created_at, default=None)
     breached = any(r.status is HealthStatus.BREACH for r in regions)
     return ResourceHealth(

@@ -109,11 +109,13 @@ class QuotaUsage(BaseModel):
 
 
 class Discovered(NamedTuple):
-    """A resource discovery listed: its policy tag (None when untagged) and its read replicas."""
+    """A resource discovery listed: its policy tag (None when untagged), its read replicas, and
+    the newest time a point-in-time restore reaches (RDS automated backups; None when off)."""
 
     arn: str
     policy: str | None
     replicas: tuple[str, ...] = ()  # replica ARNs, in their own regions
+    latest_restorable: datetime | None = None
 
 
 class Outcome(BaseModel):

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from lifeboat.domain.config import PolicyConfig
 from lifeboat.plugins import REGISTRY
 from lifeboat.service.deps import Deps
 
 
+@dataclass
+class Inventory:
+    """What discovery's pages say of the protected fleet, beside which resources it holds: the
+    health check reads it from the same pages, at no extra call."""
+
+    protected: dict[str, str] = field(default_factory=dict)  # ARN -> policy name
+    replicas: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ARN -> replica ARNs
+    latest_restorable: dict[str, datetime] = field(default_factory=dict)  # ARN -> PITR reaches
+
+
 def protected_resources(config: PolicyConfig, deps: Deps) -> dict[str, str]:
     """ARN -> policy name: resources listed in the config, then those found by tag."""
-    return protected_resources_and_replicas(config, deps)[0]
+    return inventory(config, deps).protected
 
 
-def protected_resources_and_replicas(
-    config: PolicyConfig, deps: Deps
-) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """``protected_resources``, and the read replicas of every resource discovery listed (ARN ->
-    replica ARNs): the health check reads them from the same pages, at no extra call."""
-    found = {listed.arn: listed.policy for listed in config.resources}
-    replicas: dict[str, tuple[str, ...]] = {}
+def inventory(config: PolicyConfig, deps: Deps) -> Inventory:
+    """``protected_resources``, with the read replicas and the point-in-time restore reach of
+    every resource discovery listed."""
+    found = Inventory(protected={listed.arn: listed.policy for listed in config.resources})
     for plugin_class in REGISTRY.values():
         for resource in plugin_class(deps.clients).inventory(deps.region, config.tag_key):
             if resource.policy:
-                found.setdefault(resource.arn, resource.policy)
+                found.protected.setdefault(resource.arn, resource.policy)
             if resource.replicas:
-                replicas[resource.arn] = resource.replicas
-    return found, replicas
+                found.replicas[resource.arn] = resource.replicas
+            if resource.latest_restorable is not None:
+                found.latest_restorable[resource.arn] = resource.latest_restorable
+    return found

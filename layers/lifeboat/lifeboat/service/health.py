@@ -34,7 +34,7 @@ from lifeboat.domain.policy import Policy
 from lifeboat.errors import TransientAwsError
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.deps import Deps
-from lifeboat.service.discovery import protected_resources_and_replicas
+from lifeboat.service.discovery import inventory
 from lifeboat.state import breakers, resource_breakers
 from lifeboat.state.drills import latest_drills
 from lifeboat.state.health import save_health
@@ -63,7 +63,8 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     config = deps.config()
     now = deps.now()
     report = HealthReport(checked_at=now)
-    protected, replicas = protected_resources_and_replicas(config, deps)
+    fleet = inventory(config, deps)
+    protected, replicas = fleet.protected, fleet.replicas
     if request.resource_arns is not None:
         wanted = set(request.resource_arns)
         report.skipped += [
@@ -117,6 +118,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             drill=assess_drills(
                 policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback
             ),
+            latest_restorable=fleet.latest_restorable.get(arn),
         )
         if arn in circuits:
             health.circuit_open = circuits[arn].describe()

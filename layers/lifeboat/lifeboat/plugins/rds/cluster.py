@@ -40,6 +40,7 @@ from lifeboat.errors import (
     UnsupportedOperation,
 )
 from lifeboat.plugins.base import (
+    Discovered,
     PluginOperation,
     RecoveryPointExists,
     RestoreTargetExists,
@@ -111,13 +112,19 @@ class RdsClusterPlugin(RdsSnapshotPlugin):
     iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = CLUSTER_IAM_ACTIONS
 
     def discover(self, region: str, tag_key: str) -> Iterator[tuple[str, str]]:
+        for found in self.inventory(region, tag_key):
+            if found.policy:
+                yield found.arn, found.policy
+
+    def inventory(self, region: str, tag_key: str) -> Iterator[Discovered]:
+        """Every cluster of the region, with the newest time its point-in-time restore reaches
+        (Aurora always keeps automated backups)."""
         pages = self._rds(region).get_paginator("describe_db_clusters").paginate()
         with translated(_CLUSTER_ERRORS, f"listing DB clusters in {region}"):
             for page in pages:
                 for cluster in page["DBClusters"]:
-                    policy = tag_dict(cluster.get("TagList")).get(tag_key)
-                    if policy:
-                        yield cluster["DBClusterArn"], policy
+                    policy = tag_dict(cluster.get("TagList")).get(tag_key) or None
+                    yield Discovered(cluster["DBClusterArn"], policy, (), cluster.get("LatestRestorableTime"))
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         cluster = self._cluster(ref.region, ref.name, f"describing {ref.arn}")

@@ -99,7 +99,12 @@ class RdsInstancePlugin(RdsSnapshotPlugin):
                         for replica in instance.get("ReadReplicaDBInstanceIdentifiers", [])
                     )
                     policy = tag_dict(instance.get("TagList")).get(tag_key) or None
-                    yield Discovered(arn, policy, replicas)
+                    restorable = (
+                        instance.get("LatestRestorableTime")
+                        if instance.get("BackupRetentionPeriod")
+                        else None
+                    )
+                    yield Discovered(arn, policy, replicas, restorable)
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")

@@ -14,7 +14,14 @@ from lifeboat.contracts.backup import Notification
 from lifeboat.contracts.failover import FailoverItem, FailoverPlan, FailoverRequest, ReadinessInput
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import PolicyConfig
-from lifeboat.domain.failover import FailoverPlanSpec, PointFacts, ReplicaFacts, ResourceReadiness, assess
+from lifeboat.domain.failover import (
+    FailoverPlanSpec,
+    PointFacts,
+    ReplicaFacts,
+    ResourceReadiness,
+    assess,
+    assess_failback,
+)
 from lifeboat.domain.operations import OperationStatus, OperationType
 from lifeboat.domain.points import choose
 from lifeboat.domain.restore import restore_identifier
@@ -47,7 +54,15 @@ def readiness(request: ReadinessInput, deps: Deps) -> FailoverPlan:
     verdicts = _verdicts(name, asked, spec, config=config, deps=deps, now=now)
     region_problems = _region_problems(spec, region, deps)
     ready = not region_problems and all(v.ready for v in verdicts)
-    items = [_item(name, asked, request, v) for v in verdicts if v.mechanism is not None] if ready else []
+    items = (
+        [
+            _item(name, asked, request, v, spec.max_replica_lag_seconds)
+            for v in verdicts
+            if v.mechanism is not None
+        ]
+        if ready
+        else []
+    )
     plan = FailoverPlan(
         plan=name,
         region=region,
@@ -99,6 +114,9 @@ def _verdicts(
             tags = replica.tags
         elif ref.service == "rds" and ref.kind == "cluster":
             replica_facts, tags = _global_secondary(arn, region, deps, now)
+        elif ref.region == region and (back := _failback(arn, region, deps)) is not None:
+            verdicts.append(back)
+            continue
         verdict = assess(
             arn,
             spec,
@@ -151,6 +169,27 @@ def _global_secondary(
     return facts, secondary.tags
 
 
+def _failback(arn: str, region: str, deps: Deps) -> ResourceReadiness | None:
+    """An RDS instance back to its own region: the newest failover of it that succeeded names its
+    current primary, elsewhere; None when it never failed over (or failed back since)."""
+    ref = ResourceRef.parse(arn)
+    if ref.service != "rds" or ref.kind != "db":
+        return None
+    moves = [
+        op
+        for op in deps.store.history_of(arn)
+        if op.type is OperationType.FAILOVER and op.status is OperationStatus.SUCCEEDED
+    ]
+    latest = max(moves, key=lambda op: op.created_at, default=None)
+    if latest is None or latest.region == region or not latest.details.get("newPrimary"):
+        return None
+    current = f"arn:{ref.partition}:rds:{latest.region}:{ref.account_id}:db:{latest.details['newPrimary']}"
+    described = replicas.describe(deps.clients, latest.region, latest.details["newPrimary"])
+    return assess_failback(
+        arn, home_arn=arn, current_primary_arn=current, current_status=described.status, region=region
+    )
+
+
 def _newest_point(arn: str, region: str, deps: Deps) -> PointFacts | None:
     ref = ResourceRef.parse(arn)
     try:
@@ -195,7 +234,7 @@ def _region_problems(spec: FailoverPlanSpec, region: str, deps: Deps) -> list[st
 
 
 def _item(
-    name: str, asked: FailoverRequest, request: ReadinessInput, verdict: ResourceReadiness
+    name: str, asked: FailoverRequest, request: ReadinessInput, verdict: ResourceReadiness, max_lag: int
 ) -> FailoverItem:
     assert verdict.mechanism is not None
     ref = ResourceRef.parse(verdict.resource_arn)
@@ -208,12 +247,15 @@ def _item(
         operation_id=failover_operation_id(
             name, asked.target_region, ref.arn, request.start_time, request.execution_id
         ),
+        plan=name,
         resource_arn=ref.arn,
         region=asked.target_region,
         mechanism=verdict.mechanism,
         target_identifier=target,
         replica_arn=verdict.replica_arn,
         global_cluster_id=verdict.global_cluster_id,
+        current_primary_arn=verdict.current_primary_arn,
+        max_replica_lag_seconds=max_lag,
         recovery_point_id=verdict.recovery_point_id,
         data_age_seconds=verdict.data_age_seconds,
     )
