@@ -353,3 +353,32 @@ def test_a_drill_of_a_protected_public_source_comes_up_private_and_deletable(acc
     assert "drill-1" not in {
         i["DBInstanceIdentifier"] for i in account.rds().describe_db_instances()["DBInstances"]
     }
+
+
+def test_continuous_protection_is_turned_on_once_and_needs_the_dr_key(account: Account) -> None:
+    from lifeboat.domain.policy import ContinuousProtection, DrTarget
+    from lifeboat.errors import KmsKeyNotUsable
+
+    # GIVEN an encrypted instance keeping automated backups 1 day
+    ref = _instance(account, "orders-db")
+    account.rds().modify_db_instance(
+        DBInstanceIdentifier="orders-db", BackupRetentionPeriod=1, ApplyImmediately=True
+    )
+    wanted = ContinuousProtection(retention_days=7)
+    with patched_moto(time_scale=1.0):
+        # WHEN replication to us-west-2 is asked without the DR key THEN it is refused as a key
+        # problem, after the retention was raised
+        with pytest.raises(KmsKeyNotUsable):
+            account.plugin.ensure_continuous_protection(ref, wanted, DrTarget(region=WEST))
+        # WHEN asked with the key THEN automated backups replicate there; asked again, nothing changes
+        target = DrTarget(region=WEST, kms_key_id=account.dr_key(WEST))
+        assert account.plugin.ensure_continuous_protection(ref, wanted, target) == [
+            "automated backups replicated to us-west-2"
+        ]
+        assert account.plugin.ensure_continuous_protection(ref, wanted, target) == []
+        # AND us-west-2 lists the replicated backups with a restore window under its key
+        (found,) = account.rds(WEST).describe_db_instance_automated_backups()["DBInstanceAutomatedBackups"]
+    assert (found["DBInstanceArn"], found["KmsKeyId"]) == (ref.arn, target.kms_key_id)
+    assert found["RestoreWindow"]["LatestTime"] is not None
+    (instance,) = account.rds().describe_db_instances(DBInstanceIdentifier="orders-db")["DBInstances"]
+    assert instance["BackupRetentionPeriod"] == 7

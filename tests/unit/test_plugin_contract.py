@@ -57,6 +57,8 @@ OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
     ),
     PluginOperation.DELETE_RESTORED: ("TeardownFunction",),
     PluginOperation.TAG_RESTORED: ("RestoreRecordFunction",),
+    # The backup's preflight (service/continuous.py) keeps a policy's continuous protection on.
+    PluginOperation.CONTINUOUS: ("HealthCheckFunction",),
 }
 # A function that runs an operation only on behalf of another needs its actions only when that
 # other operation is supported: the copy step describes a point only to accept an existing copy.

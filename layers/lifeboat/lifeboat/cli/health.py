@@ -76,10 +76,16 @@ def health(
             f"--resource {h.resource_arn} closes it if it succeeds; lifeboat backup reset clears it)",
             soft_wrap=True,
         )
+    gaps = [h for h in report.resources if h.continuous_gaps]
+    for h in gaps:
+        console.print(
+            f"[red]continuous protection of {h.name} ({h.policy}):[/] " + "; ".join(h.continuous_gaps),
+            soft_wrap=True,
+        )
     overdue = [h.name for h in report.resources if h.drill.overdue]
     if overdue:
         console.print("[red]no restore drill passed within the policy's maxAgeDays:[/] " + ", ".join(overdue))
-    trouble = breaches or replicas or overdue or unmonitored or report.unreachable_regions or circuits
+    trouble = breaches or replicas or overdue or unmonitored or report.unreachable_regions or circuits or gaps
     raise typer.Exit(1 if trouble or not report.resources else 0)
 
 

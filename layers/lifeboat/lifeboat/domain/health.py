@@ -54,7 +54,7 @@ class RegionHealth(CamelModel):
     status: HealthStatus
     # What gives this region its best RPO right now, and that RPO in seconds: "snapshot" (the
     # newest valid point's age), "read-replica" or "global-database" (a replica's lag there),
-    # "point-in-time" (source region: how far behind now a point-in-time restore reaches).
+    # "point-in-time" (how far behind now a point-in-time restore there reaches).
     best_mechanism: str | None = None
     best_rpo_seconds: float | None = None
 
@@ -141,15 +141,16 @@ def rank_protection(
     regions: list[RegionHealth],
     replicas: list[ReplicaHealth],
     *,
-    point_in_time: float | None = None,
+    point_in_time: dict[str, float] | None = None,
 ) -> None:
     """Per region, the mechanism giving the best RPO right now: the newest valid snapshot's age,
-    the lag of a replica or global secondary there that is replicating, or, in the source
-    region, how far behind now a point-in-time restore reaches (``point_in_time`` seconds)."""
+    the lag of a replica or global secondary there that is replicating, or how far behind now a
+    point-in-time restore there reaches (``point_in_time``: region -> seconds; the source's own
+    automated backups or PITR, a DR region's replicated automated backups)."""
     for region in regions:
         options = [(region.age_minutes * 60, "snapshot")] if region.age_minutes is not None else []
-        if region.role == "source" and point_in_time is not None:
-            options.append((point_in_time, "point-in-time"))
+        if point_in_time and region.region in point_in_time:
+            options.append((point_in_time[region.region], "point-in-time"))
         options += [
             (r.lag_seconds, r.mechanism)
             for r in replicas
@@ -239,6 +240,8 @@ class ResourceHealth(CamelModel):
     drill: DrillHealth = Field(default_factory=DrillHealth)
     # CIRCUIT_OPEN: its backups failed N runs in a row and scheduled runs skip it (why, since when).
     circuit_open: str | None = None
+    # What the policy's continuousProtection asks that is not in place (domain/continuous.py).
+    continuous_gaps: list[str] = Field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -302,10 +305,11 @@ def assess(
     *,
     replicas: list[ReplicaHealth] | None = None,
     drill: DrillHealth | None = None,
-    latest_restorable: datetime | None = None,
+    restorable: dict[str, datetime] | None = None,
 ) -> ResourceHealth:
     """The live RPO of one resource in its source region and in each DR region of its policy,
-    with its replicas and drills as the caller assessed them."""
+    with its replicas and drills as the caller assessed them; ``restorable`` is, per region, the
+    newest time a point-in-time restore there reaches."""
     source_region = ResourceRef.parse(resource_arn).region
     backups = [op for op in operations if op.type is OperationType.BACKUP]
     started = {op.recovery_point_id: op.created_at for op in backups if op.recovery_point_id}
@@ -348,7 +352,7 @@ def assess(
             lag = max(0.0, (data_time(source_point) - data_time(copy)).total_seconds())
             health.copy_lag_minutes = _minutes(lag)
         regions.append(health)
-    behind = max(0.0, (now - latest_restorable).total_seconds()) if latest_restorable else None
+    behind = {region: max(0.0, (now - at).total_seconds()) for region, at in (restorable or {}).items()}
     rank_protection(regions, replicas or [], point_in_time=behind)
     last = max(backups, key=lambda op: op.created_at, default=None)
     breached = any(r.status is HealthStatus.BREACH for r in regions)

@@ -101,6 +101,18 @@ class DrillSettings(CamelModel):
     max_age_days: int = Field(default=DEFAULT_DRILL_MAX_AGE_DAYS, gt=0)
 
 
+class ContinuousProtection(CamelModel):
+    """Point-in-time recovery Lifeboat turns on and keeps on, per resource type as AWS offers it:
+    RDS automated backups (instances also replicate them to the first DR region, so a
+    point-in-time restore works there), Aurora cluster backup retention, DynamoDB PITR. Types
+    without such a mechanism (EBS, ElastiCache) keep their snapshots only, and health says so."""
+
+    # Automated backup retention / DynamoDB's PITR recovery period (AWS allows 1 to 35 days).
+    retention_days: int = Field(default=7, ge=1, le=35)
+    # RDS instances: replicate automated backups to the policy's first DR region (its key).
+    replicate_to_dr_region: bool = True
+
+
 class Policy(CamelModel):
     """What to protect a resource with. Unset fields take their environment's defaults."""
 
@@ -121,6 +133,8 @@ class Policy(CamelModel):
     # After this many failed backups in a row, scheduled runs skip the resource (CIRCUIT_OPEN)
     # until a run by hand succeeds or an operator resets it; null: never.
     circuit_breaker_failures: int | None = Field(default=3, ge=1)
+    # None: snapshots only. Set: the backup run turns it on and verifies it, health measures it.
+    continuous_protection: ContinuousProtection | None = None
 
     @field_validator("retention_days")
     @classmethod
@@ -161,6 +175,15 @@ class Policy(CamelModel):
 
     def target(self, region: str) -> DrTarget | None:
         return next((t for t in self.dr_regions if t.region == region), None)
+
+    @property
+    def automated_backups_region(self) -> DrTarget | None:
+        """The DR region RDS instances replicate automated backups to (AWS allows one per
+        instance here: the first DR region), or None when the policy does not ask for it."""
+        wanted = self.continuous_protection
+        if wanted is None or not wanted.replicate_to_dr_region or not self.dr_regions:
+            return None
+        return self.dr_regions[0]
 
     def drill_region(self, source_region: str) -> str:
         if self.drill.region:

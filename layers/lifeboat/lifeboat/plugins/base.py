@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,6 +43,9 @@ from lifeboat.errors import (
     UnsupportedOperation,
 )
 
+if TYPE_CHECKING:
+    from lifeboat.domain.policy import ContinuousProtection, DrTarget
+
 
 class PluginOperation(StrEnum):
     """The operations of the contract; the workflow steps call them by these names."""
@@ -59,6 +62,8 @@ class PluginOperation(StrEnum):
     DESCRIBE_RESTORED = "describe_restored"
     DELETE_RESTORED = "delete_restored"
     TAG_RESTORED = "tag_restored"
+    # Turn on and verify the type's point-in-time recovery (policy continuousProtection).
+    CONTINUOUS = "ensure_continuous_protection"
 
 
 class NoOptions(BaseModel):
@@ -109,13 +114,16 @@ class QuotaUsage(BaseModel):
 
 
 class Discovered(NamedTuple):
-    """A resource discovery listed: its policy tag (None when untagged), its read replicas, and
-    the newest time a point-in-time restore reaches (RDS automated backups; None when off)."""
+    """A resource discovery listed: its policy tag (None when untagged), its read replicas, the
+    newest time a point-in-time restore reaches (RDS automated backups; None when off), their
+    retention and the regions they are replicated to."""
 
     arn: str
     policy: str | None
     replicas: tuple[str, ...] = ()  # replica ARNs, in their own regions
     latest_restorable: datetime | None = None
+    retention_days: int | None = None
+    replicated_to: tuple[str, ...] = ()
 
 
 class Outcome(BaseModel):
@@ -253,6 +261,18 @@ class ResourcePlugin(ABC):
     def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
         """The source's network settings and tags, which a restore in its region inherits."""
         return RestoreNetwork(), {}
+
+    def ensure_continuous_protection(
+        self, ref: ResourceRef, wanted: ContinuousProtection, replicate_to: DrTarget | None
+    ) -> list[str]:
+        """Turn on what ``wanted`` asks of this type's point-in-time recovery (and replicate it to
+        ``replicate_to`` where the type can); the changes made, none when all was in place."""
+        self._unsupported(PluginOperation.CONTINUOUS)
+
+    def latest_restorable(self, ref: ResourceRef) -> datetime | None:
+        """The newest time a point-in-time restore of the source reaches, for types whose
+        discovery does not say (one call); None when it has none."""
+        return None
 
     # --- the flow, owned here ------------------------------------------------------------
     def create_recovery_point(

@@ -126,6 +126,10 @@ class EbsVolumePlugin(ResourcePlugin):
             "EBS volumes have no point-in-time window: AWS restores a volume only from a snapshot; "
             "restore a recovery point instead (the newest valid one by default, or --recovery-point)"
         ),
+        PluginOperation.CONTINUOUS: (
+            "EBS volumes have no continuous protection: their snapshots are their recovery points; "
+            "add an hourly or every6h tier for a shorter RPO"
+        ),
     }
 
     def _ec2(self, region: str) -> Any:

@@ -47,6 +47,7 @@ from lifeboat.errors import (
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import PluginOperation
+from lifeboat.service.continuous import ensure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
 from lifeboat.service.regions import reaching
@@ -193,6 +194,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     )
     if problems:
         raise PolicyViolation("; ".join(problems))
+    ensure_continuous(plugin, ref, policy, deps, operation.operation_id)
     # Nothing here reaches a DR region: its key, quota and reachability gate only its own copy.
     targets = [_copy_target(target, source.encrypted) for target in policy.dr_regions]
     catch_up = _catch_up(deps, ref, policy, targets, point)

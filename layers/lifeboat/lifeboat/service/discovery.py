@@ -18,6 +18,8 @@ class Inventory:
     protected: dict[str, str] = field(default_factory=dict)  # ARN -> policy name
     replicas: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ARN -> replica ARNs
     latest_restorable: dict[str, datetime] = field(default_factory=dict)  # ARN -> PITR reaches
+    retention_days: dict[str, int] = field(default_factory=dict)  # ARN -> automated backup days
+    replicated_to: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ARN -> regions
 
 
 def protected_resources(config: PolicyConfig, deps: Deps) -> dict[str, str]:
@@ -37,4 +39,8 @@ def inventory(config: PolicyConfig, deps: Deps) -> Inventory:
                 found.replicas[resource.arn] = resource.replicas
             if resource.latest_restorable is not None:
                 found.latest_restorable[resource.arn] = resource.latest_restorable
+            if resource.retention_days is not None:
+                found.retention_days[resource.arn] = resource.retention_days
+            if resource.replicated_to:
+                found.replicated_to[resource.arn] = resource.replicated_to
     return found

@@ -33,6 +33,7 @@ from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Policy
 from lifeboat.errors import TransientAwsError
 from lifeboat.observability import MetricUnit, logger, metrics
+from lifeboat.service.continuous import measure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import inventory
 from lifeboat.state import breakers, resource_breakers
@@ -96,7 +97,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     lookback = drill_lookback_days(monitored.values())
     drills = latest_drills(deps.store, monitored, since=now - timedelta(days=lookback))
     circuits = resource_breakers.open_circuits(deps.store)
+    continuous = measure_continuous(deps, monitored, fleet)
     for arn, policy in monitored.items():
+        facts, gaps = continuous[arn]
         health = assess(
             arn,
             policy,
@@ -118,8 +121,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             drill=assess_drills(
                 policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback
             ),
-            latest_restorable=fleet.latest_restorable.get(arn),
+            restorable=facts.restorable,
         )
+        health.continuous_gaps = gaps
         if arn in circuits:
             health.circuit_open = circuits[arn].describe()
         save_health(deps.store, health)

@@ -10,6 +10,9 @@
   for, and refuse an existing table name as AWS does (moto fails such an import later).
 - moto runs exports and imports in a background thread: run them in the calling request, so
   that an imported table exists when ``ImportTable`` returns, as on AWS.
+- PITR's ``LatestRestorableDateTime`` stays where it was when PITR was turned on; on AWS it
+  follows the clock (about five minutes behind): answer the time of the request, as moto's RDS
+  does for its instances, so the health check's point-in-time RPO is measured, not frozen.
 - moto starts a new export for every request: a repeated ``ClientToken`` gets back the export it
   started, as on AWS (a retried copy step must not export twice).
 
@@ -153,6 +156,19 @@ def _export_honours_client_token(original: Any) -> Any:
     return export_table
 
 
+def _pitr_follows_the_clock(original: Any) -> Any:
+    def describe_continuous_backups(self: Any, table_name: str) -> dict[str, Any]:
+        from moto.core.utils import unix_time
+
+        answer = dict(original(self, table_name))
+        pitr = answer.get("PointInTimeRecoveryDescription") or {}
+        if pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
+            answer["PointInTimeRecoveryDescription"] = pitr | {"LatestRestorableDateTime": unix_time()}
+        return answer
+
+    return describe_continuous_backups
+
+
 def patch_dynamodb(stack: ExitStack) -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Backup, RestoredPITTable, RestoredTable
@@ -160,6 +176,13 @@ def patch_dynamodb(stack: ExitStack) -> None:
     from moto.dynamodb.models.table_import import TableImport
     from moto.dynamodb.responses import DynamoHandler
 
+    stack.enter_context(
+        mock.patch.object(
+            DynamoDBBackend,
+            "describe_continuous_backups",
+            _pitr_follows_the_clock(DynamoDBBackend.describe_continuous_backups),
+        )
+    )
     for handler in ("export_table_to_point_in_time", "import_table"):
         original = getattr(DynamoHandler, handler)
         stack.enter_context(mock.patch.object(DynamoHandler, handler, _remember_request(original)))

@@ -123,4 +123,7 @@ IAM_ACTIONS: Mapping[PluginOperation, frozenset[str]] = {
     PluginOperation.DESCRIBE_RESTORED: frozenset({"dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"}),
     PluginOperation.DELETE_RESTORED: frozenset({"dynamodb:DeleteTable"}),
     PluginOperation.TAG_RESTORED: frozenset({"dynamodb:TagResource"}),
+    PluginOperation.CONTINUOUS: frozenset(
+        {"dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups"}
+    ),
 }

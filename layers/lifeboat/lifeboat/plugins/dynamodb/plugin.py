@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -39,6 +39,7 @@ from lifeboat.plugins.base import (
     RestoreTargetExists,
     RestoreWindow,
 )
+from lifeboat.plugins.dynamodb import pitr
 from lifeboat.plugins.dynamodb.errors import (
     DYNAMODB_ERRORS,
     EXPORT_ERRORS,
@@ -57,6 +58,9 @@ from lifeboat.plugins.dynamodb.facts import (
 )
 from lifeboat.plugins.dynamodb.permissions import IAM_ACTIONS
 from lifeboat.plugins.dynamodb.records import PointRecord, RecordStore, record_key
+
+if TYPE_CHECKING:
+    from lifeboat.domain.policy import ContinuousProtection, DrTarget
 
 __all__ = ["DynamoDbTablePlugin"]
 
@@ -391,6 +395,16 @@ class DynamoDbTablePlugin(ResourcePlugin):
         return RestoreWindow(
             earliest=pitr["EarliestRestorableDateTime"], latest=pitr["LatestRestorableDateTime"]
         )
+
+    def ensure_continuous_protection(
+        self, ref: ResourceRef, wanted: ContinuousProtection, replicate_to: DrTarget | None
+    ) -> list[str]:
+        """PITR on; a copy in another region is a global table's replica, which Lifeboat does
+        not create (the table's owner decides on writes in two regions)."""
+        return pitr.ensure(self._ddb(ref.region), ref, wanted.retention_days)
+
+    def latest_restorable(self, ref: ResourceRef) -> datetime | None:
+        return pitr.latest_restorable(self._ddb(ref.region), ref)
 
     def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
         table = self._table(region, identifier, f"describing {identifier} in {region}")

@@ -105,4 +105,8 @@ UNSUPPORTED: Mapping[PluginOperation, str] = {
         "ElastiCache for Redis has no point-in-time recovery; restore a recovery point (a "
         "snapshot) instead: the newest valid one by default, or --recovery-point"
     ),
+    PluginOperation.CONTINUOUS: (
+        "ElastiCache for Redis has no point-in-time recovery: its snapshots are its recovery "
+        "points; add an hourly or every6h tier for a shorter RPO"
+    ),
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -48,6 +48,9 @@ from lifeboat.plugins.base import (
 )
 from lifeboat.plugins.rds.permissions import CLUSTER_IAM_ACTIONS
 from lifeboat.plugins.rds.snapshots import DB_CLUSTER_SNAPSHOT, RdsSnapshotPlugin
+
+if TYPE_CHECKING:
+    from lifeboat.domain.policy import ContinuousProtection, DrTarget
 
 _CLUSTER_ERRORS = {
     "DBClusterNotFoundFault": ResourceNotFound,
@@ -124,7 +127,13 @@ class RdsClusterPlugin(RdsSnapshotPlugin):
             for page in pages:
                 for cluster in page["DBClusters"]:
                     policy = tag_dict(cluster.get("TagList")).get(tag_key) or None
-                    yield Discovered(cluster["DBClusterArn"], policy, (), cluster.get("LatestRestorableTime"))
+                    yield Discovered(
+                        cluster["DBClusterArn"],
+                        policy,
+                        (),
+                        cluster.get("LatestRestorableTime"),
+                        int(cluster.get("BackupRetentionPeriod") or 0),
+                    )
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         cluster = self._cluster(ref.region, ref.name, f"describing {ref.arn}")
@@ -141,6 +150,24 @@ class RdsClusterPlugin(RdsSnapshotPlugin):
             endpoint=cluster.get("Endpoint"),
             port=cluster.get("Port"),
         )
+
+    def ensure_continuous_protection(
+        self, ref: ResourceRef, wanted: ContinuousProtection, replicate_to: DrTarget | None
+    ) -> list[str]:
+        """Aurora always keeps automated backups: raise their retention to ``wanted`` (applies at
+        once, no restart). A cluster's continuous copy in a DR region is an Aurora Global
+        Database secondary, which health measures; Lifeboat does not create one."""
+        cluster = self._cluster(ref.region, ref.name, f"describing {ref.arn}")
+        retention = int(cluster.get("BackupRetentionPeriod") or 0)
+        if retention >= wanted.retention_days:
+            return []
+        with translated(_CLUSTER_ERRORS, f"setting the backup retention of {ref.arn}"):
+            self._rds(ref.region).modify_db_cluster(
+                DBClusterIdentifier=ref.name,
+                BackupRetentionPeriod=wanted.retention_days,
+                ApplyImmediately=True,
+            )
+        return [f"automated backups retention {retention} -> {wanted.retention_days} days"]
 
     # --- restores -------------------------------------------------------------------------
     def _cluster(self, region: str, identifier: str, context: str) -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from lifeboat.aws import automated_backups
 from lifeboat.aws.errors import translated
 from lifeboat.aws.tags import tag_dict, tag_list
 from lifeboat.domain.arn import ResourceRef
@@ -29,6 +30,9 @@ from lifeboat.plugins.base import (
 )
 from lifeboat.plugins.rds.permissions import INSTANCE_IAM_ACTIONS
 from lifeboat.plugins.rds.snapshots import DB_SNAPSHOT, RdsSnapshotPlugin
+
+if TYPE_CHECKING:
+    from lifeboat.domain.policy import ContinuousProtection, DrTarget
 
 _RDS_ERRORS = {
     "DBInstanceNotFound": ResourceNotFound,
@@ -99,12 +103,16 @@ class RdsInstancePlugin(RdsSnapshotPlugin):
                         for replica in instance.get("ReadReplicaDBInstanceIdentifiers", [])
                     )
                     policy = tag_dict(instance.get("TagList")).get(tag_key) or None
-                    restorable = (
-                        instance.get("LatestRestorableTime")
-                        if instance.get("BackupRetentionPeriod")
-                        else None
+                    retention = int(instance.get("BackupRetentionPeriod") or 0)
+                    restorable = instance.get("LatestRestorableTime") if retention else None
+                    yield Discovered(
+                        arn,
+                        policy,
+                        replicas,
+                        restorable,
+                        retention,
+                        automated_backups.replicated_to(instance),
                     )
-                    yield Discovered(arn, policy, replicas, restorable)
 
     def describe_source(self, ref: ResourceRef) -> SourceSpec:
         instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")
@@ -119,6 +127,36 @@ class RdsInstancePlugin(RdsSnapshotPlugin):
             endpoint=(instance.get("Endpoint") or {}).get("Address"),
             port=(instance.get("Endpoint") or {}).get("Port"),
         )
+
+    def ensure_continuous_protection(
+        self, ref: ResourceRef, wanted: ContinuousProtection, replicate_to: DrTarget | None
+    ) -> list[str]:
+        """Automated backups kept ``wanted.retention_days``, replicated to ``replicate_to``.
+
+        Raising a retention that is already on applies at once (no outage). Turning automated
+        backups on from 0 restarts the instance on AWS, so that change waits for its maintenance
+        window, and replication starts on the run after it took effect: Lifeboat never reboots a
+        database on its own."""
+        instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")
+        retention = int(instance.get("BackupRetentionPeriod") or 0)
+        changes: list[str] = []
+        if retention < wanted.retention_days:
+            with translated(_RDS_ERRORS, f"setting the backup retention of {ref.arn}"):
+                self._rds(ref.region).modify_db_instance(
+                    DBInstanceIdentifier=ref.name,
+                    BackupRetentionPeriod=wanted.retention_days,
+                    ApplyImmediately=retention > 0,
+                )
+            when = "now" if retention > 0 else "in its next maintenance window (turning them on restarts it)"
+            changes.append(f"automated backups retention {retention} -> {wanted.retention_days} days, {when}")
+        if retention == 0 or replicate_to is None:
+            return changes
+        if replicate_to.region not in automated_backups.replicated_to(instance):
+            automated_backups.start_replication(
+                self.clients, ref.arn, replicate_to.region, wanted.retention_days, replicate_to.kms_key_id
+            )
+            changes.append(f"automated backups replicated to {replicate_to.region}")
+        return changes
 
     # --- restores -----------------------------------------------------------------------
     def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:

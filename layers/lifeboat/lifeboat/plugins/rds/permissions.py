@@ -36,6 +36,16 @@ INSTANCE_IAM_ACTIONS: Mapping[PluginOperation, frozenset[str]] = {
     PluginOperation.DESCRIBE_RESTORED: frozenset({"rds:DescribeDBInstances"}),
     PluginOperation.DELETE_RESTORED: frozenset({"rds:DeleteDBInstance"}),
     PluginOperation.TAG_RESTORED: frozenset({"rds:AddTagsToResource"}),
+    # Replication is started in the DR region with the DR key, which RDS uses for us.
+    PluginOperation.CONTINUOUS: frozenset(
+        {
+            "rds:DescribeDBInstances",
+            "rds:ModifyDBInstance",
+            "rds:StartDBInstanceAutomatedBackupsReplication",
+            "kms:CreateGrant",
+            "kms:DescribeKey",
+        }
+    ),
 }
 
 CLUSTER_IAM_ACTIONS: Mapping[PluginOperation, frozenset[str]] = {
@@ -76,4 +86,5 @@ CLUSTER_IAM_ACTIONS: Mapping[PluginOperation, frozenset[str]] = {
         {"rds:DescribeDBInstances", "rds:DeleteDBInstance", "rds:DeleteDBCluster"}
     ),
     PluginOperation.TAG_RESTORED: frozenset({"rds:AddTagsToResource"}),
+    PluginOperation.CONTINUOUS: frozenset({"rds:DescribeDBClusters", "rds:ModifyDBCluster"}),
 }

@@ -1,0 +1,119 @@
+"""Cross-region replication of RDS automated backups in moto, answered as AWS does.
+
+moto 5.2.5 has no ``StartDBInstanceAutomatedBackupsReplication``, and its
+``DescribeDBInstanceAutomatedBackups`` lists only a region's own automated snapshots, without a
+``RestoreWindow``. Added here: the start request (called in the destination region) checks the
+source exists with automated backups on and that an encrypted source names a KMS key, records
+the replication on the source (``DBInstanceAutomatedBackupsReplications``) and in the destination,
+where the describe lists it with its window. AWS ships transaction logs every few minutes;
+moto's source reaches "now" at every describe, and so does its replica here.
+``tests/unit/test_moto_automated_backups.py`` holds Lifeboat's request to botocore's model.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+__all__ = ["patch_rds_backups"]
+
+_REPLICATED = "_lifeboat_replicated_backups"  # on a destination backend: source ARN -> record
+
+
+def _replicated(backend: Any) -> dict[str, dict[str, Any]]:
+    if not hasattr(backend, _REPLICATED):
+        setattr(backend, _REPLICATED, {})
+    found: dict[str, dict[str, Any]] = getattr(backend, _REPLICATED)
+    return found
+
+
+def _start(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import DBInstanceNotFoundError, RDSClientError
+    from moto.rds.models import rds_backends
+
+    params = self.params
+    source_arn = params["SourceDBInstanceArn"]
+    _, _, _, source_region, account, _, name = source_arn.split(":", 6)
+    source = rds_backends[account][source_region].databases.get(name)
+    if source is None:
+        raise DBInstanceNotFoundError(name)
+    if not int(source.backup_retention_period or 0):
+        raise RDSClientError(
+            "InvalidDBInstanceState", f"{name} has no automated backups to replicate (retention 0)."
+        )
+    if source.storage_encrypted and not params.get("KmsKeyId"):
+        raise RDSClientError("KMSKeyNotAccessibleFault", f"{name} is encrypted: KmsKeyId is required.")
+    records = _replicated(self.backend)
+    if source_arn in records:
+        raise RDSClientError(
+            "DBInstanceAutomatedBackupAlreadyExists", f"{name} already replicates to {self.region}."
+        )
+    arn = f"arn:aws:rds:{self.region}:{account}:auto-backup:ab-lifeboat-{name}"
+    records[source_arn] = {
+        "DBInstanceArn": source_arn,
+        "DBInstanceIdentifier": name,
+        "Region": source_region,
+        "Status": "replicating",
+        "Engine": source.engine,
+        "Encrypted": bool(source.storage_encrypted),
+        "KmsKeyId": params.get("KmsKeyId"),
+        "BackupRetentionPeriod": int(params.get("BackupRetentionPeriod") or source.backup_retention_period),
+        "DBInstanceAutomatedBackupsArn": arn,
+        "InstanceCreateTime": getattr(source, "created", None),
+    }
+    replications = getattr(source, "db_instance_automated_backups_replications", None) or []
+    source.db_instance_automated_backups_replications = [
+        *replications,
+        {"DBInstanceAutomatedBackupsArn": arn},
+    ]
+    return ActionResult({"DBInstanceAutomatedBackup": _answer(records[source_arn], source)})
+
+
+def _answer(record: dict[str, Any], source: Any) -> dict[str, Any]:
+    latest = source.latest_restorable_time if source is not None else None
+    window = {"EarliestTime": record.get("InstanceCreateTime"), "LatestTime": latest}
+    return record | {"RestoreWindow": {k: v for k, v in window.items() if v is not None}}
+
+
+def _describe(original: Any) -> Any:
+    def describe_db_instance_automated_backups(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+        from moto.rds.models import rds_backends
+
+        answer = original(self)
+        records = _replicated(self.backend)
+        if not records:
+            return answer
+        replicated = [
+            _answer(
+                record,
+                rds_backends[arn.split(":")[4]][record["Region"]].databases.get(
+                    record["DBInstanceIdentifier"]
+                ),
+            )
+            for arn, record in records.items()
+        ]
+        own = list(answer.result["DBInstanceAutomatedBackups"])
+        return ActionResult({"DBInstanceAutomatedBackups": own + replicated})
+
+    return describe_db_instance_automated_backups
+
+
+def patch_rds_backups(stack: ExitStack) -> None:
+    from moto.rds.responses import RDSResponse
+
+    if not hasattr(RDSResponse, "start_db_instance_automated_backups_replication"):
+        stack.enter_context(
+            mock.patch.object(
+                RDSResponse, "start_db_instance_automated_backups_replication", _start, create=True
+            )
+        )
+    stack.enter_context(
+        mock.patch.object(
+            RDSResponse,
+            "describe_db_instance_automated_backups",
+            _describe(RDSResponse.describe_db_instance_automated_backups),
+        )
+    )
