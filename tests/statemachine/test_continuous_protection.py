@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 from lifeboat.demo.fleet import DEMO_CLUSTERS, DEMO_TABLES, DEMO_VOLUMES, DemoFleet, seed_demo_fleet
 from lifeboat.domain.health import HealthReport
+from lifeboat.errors import TransientAwsError
 from lifeboat.local.events import MONITOR
 from lifeboat.local.runtime import LocalCloud
+from lifeboat.plugins.rds.instance import RdsInstancePlugin
 from moto.rds.models import RDSBackend
 
 from .backup_support import FAST, SCHEDULED_AT, backup_of, demo_instances, run
@@ -73,7 +76,7 @@ def test_the_backup_run_turns_continuous_protection_on_and_health_measures_it(tm
             "DBInstanceAutomatedBackups"
         ]
         (replicated,) = [b for b in west if b["DBInstanceArn"] == orders]
-        assert replicated["KmsKeyId"] == fleet.config["policies"]["prod"]["drRegions"][0]["kmsKeyId"]
+        assert replicated["KmsKeyId"] == fleet.keys[WEST]
         assert replicated["BackupRetentionPeriod"] == 7 and "LatestTime" in replicated["RestoreWindow"]
         assert "replicated to us-west-2" in backup_of(cloud, orders).details["continuousProtection"]
         # AND ledger-aurora keeps 7 days, shopping-carts has PITR on for 7 days
@@ -134,3 +137,55 @@ def test_automated_backups_off_wait_for_the_maintenance_window_and_never_restart
         assert [r.get("apply_immediately") for r in requests] == [False]
         said = backup_of(cloud, orders).details["continuousProtection"]
         assert "0 -> 7 days, in its next maintenance window" in said and "replicated" not in said
+
+
+def test_a_point_in_time_restore_in_the_dr_region_while_the_source_region_is_down(tmp_path: Path) -> None:
+    with protected_world(tmp_path) as (cloud, fleet):
+        orders = fleet.instances["orders-db"]
+        assert run(cloud, cloud.start_backup("daily", SCHEDULED_AT))["status"] == "SUCCEEDED"
+        # GIVEN orders-db's automated backups replicated to us-west-2, and its own region not
+        # answering (the source's settings cannot be read)
+        moment = datetime.now(UTC) - timedelta(seconds=1)
+        down = TransientAwsError("describing orders-db: Could not connect to the endpoint URL")
+        # WHEN orders-db is restored in us-west-2 to a moment a second ago
+        with mock.patch.object(RdsInstancePlugin, "restore_defaults", side_effect=down):
+            execution = run(
+                cloud,
+                cloud.start_execution(
+                    "RestoreStateMachine",
+                    {
+                        "resourceArn": orders,
+                        "targetRegion": WEST,
+                        "pointInTime": moment.isoformat(),
+                        "targetIdentifier": "orders-db-west-pitr",
+                    },
+                ),
+            )
+        # THEN a new instance stands in us-west-2, encrypted with us-west-2's DR key, and its plan
+        # says where it came from
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        west = cloud.client("rds", WEST)
+        (restored,) = west.describe_db_instances(DBInstanceIdentifier="orders-db-west-pitr")["DBInstances"]
+        assert (restored["StorageEncrypted"], restored["KmsKeyId"]) == (True, fleet.keys[WEST])
+        plan = cloud.store().get(execution["output"]["operationId"]).details["plan"]
+        assert (plan["mode"], plan["region"]) == ("point-in-time", WEST)
+        assert "automated backups replicated to us-west-2" in plan["reason"]
+
+
+def test_a_point_in_time_restore_where_nothing_is_replicated_is_refused_saying_why(tmp_path: Path) -> None:
+    with protected_world(tmp_path) as (cloud, fleet):
+        # GIVEN no backup run yet: nothing replicated to us-west-2
+        execution = run(
+            cloud,
+            cloud.start_execution(
+                "RestoreStateMachine",
+                {
+                    "resourceArn": fleet.instances["orders-db"],
+                    "targetRegion": WEST,
+                    "pointInTime": datetime.now(UTC).isoformat(),
+                },
+            ),
+        )
+        # THEN it is refused before anything is created, naming what is missing
+        assert execution["status"] == "FAILED" and "are replicated to us-west-2" in execution["cause"]
+        assert cloud.client("rds", WEST).describe_db_instances()["DBInstances"] == []

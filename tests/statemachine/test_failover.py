@@ -288,3 +288,34 @@ def test_an_instance_fails_back_home_by_a_new_replica_keeping_the_stale_old_prim
         assert world.instance("us-east-1", kept)["DBInstanceStatus"] == "available"
         # AND the us-west-2 primary of the failover is still there: nothing was deleted
         assert world.instance(WEST, REPLICA)["DBInstanceStatus"] == "available"
+
+
+def test_a_resource_without_a_replica_fails_over_to_the_newest_time_its_replicated_backups_reach(
+    tmp_path: Path,
+) -> None:
+    from lifeboat.aws import automated_backups
+    from lifeboat.aws.clients import Clients
+
+    with failover_world(tmp_path) as world:
+        # GIVEN payments-db's automated backups replicated to us-west-2 (continuous protection),
+        # beside its daily copy there
+        payments_arn = world.fleet.instances["payments-db"]
+        automated_backups.start_replication(Clients(), payments_arn, WEST, 7, world.fleet.keys[WEST])
+        # WHEN the plan is dry-run THEN it says payments-db restores to a point in time there
+        dry = world.failover(targetRegion=WEST, dryRun=True)["output"]
+        assert dry["ready"] is True
+        assert (
+            "payments-db (us-east-1): restore-point-in-time of its automated backups in us-west-2"
+            in (dry["summary"])
+        )
+        # WHEN it fails over
+        execution = world.failover(targetRegion=WEST)
+        # THEN payments-db stands in us-west-2, restored from its replicated backups under the DR
+        # key, seconds behind (its copy was hours behind on AWS), and its DNS name follows it
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        payments = world.failovers()["payments-db"]
+        assert payments.details["mechanism"] == "restore-point-in-time"
+        assert 0 <= payments.details["dataAgeSeconds"] < 60
+        restored = world.instance(WEST, payments.details["newPrimary"])
+        assert restored["StorageEncrypted"] and restored["KmsKeyId"] == world.fleet.keys[WEST]
+        assert world.record("payments-db") == restored["Endpoint"]["Address"]

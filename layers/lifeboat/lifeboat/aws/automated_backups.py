@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lifeboat.aws.clients import ClientProvider
 from lifeboat.aws.errors import translated
@@ -78,3 +78,34 @@ def newest_restorable(clients: ClientProvider, regions: Iterable[str]) -> dict[t
                     if latest is not None and arn and ResourceRef.parse(arn).region != region:
                         found[(arn, region)] = latest
     return found
+
+
+class ReplicatedBackups(NamedTuple):
+    """An instance's automated backups replicated into one region, as that region describes them."""
+
+    arn: str  # DBInstanceAutomatedBackupsArn: what a restore there names
+    earliest: datetime
+    latest: datetime
+    encrypted: bool
+    kms_key_id: str | None
+    engine: str | None
+
+
+def replicated_backups(clients: ClientProvider, source_arn: str, region: str) -> ReplicatedBackups | None:
+    """``source_arn``'s automated backups replicated into ``region`` with a restore window there
+    (asked of ``region`` only: the source's own region may be down); None when there are none."""
+    pages = clients("rds", region).get_paginator("describe_db_instance_automated_backups").paginate()
+    with translated(_ERRORS, f"describing replicated automated backups of {source_arn} in {region}"):
+        for page in pages:
+            for backup in page["DBInstanceAutomatedBackups"]:
+                window = backup.get("RestoreWindow") or {}
+                if backup.get("DBInstanceArn") == source_arn and window.get("LatestTime"):
+                    return ReplicatedBackups(
+                        arn=backup["DBInstanceAutomatedBackupsArn"],
+                        earliest=window.get("EarliestTime") or window["LatestTime"],
+                        latest=window["LatestTime"],
+                        encrypted=bool(backup.get("Encrypted")),
+                        kms_key_id=backup.get("KmsKeyId"),
+                        engine=backup.get("Engine"),
+                    )
+    return None

@@ -33,7 +33,11 @@ def restore(
     ] = None,
     recovery_point: Annotated[str | None, typer.Option(help="Restore this recovery point id.")] = None,
     point_in_time: Annotated[
-        datetime | None, typer.Option(help="Restore the source to this UTC time (its PITR window).")
+        datetime | None,
+        typer.Option(
+            help="Restore to this UTC time: the source's PITR window, or in --target-region the "
+            "automated backups replicated there."
+        ),
     ] = None,
     target_region: Annotated[
         str | None, typer.Option(help="Restore into this region (default: the source's).")

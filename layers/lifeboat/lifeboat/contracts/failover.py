@@ -68,6 +68,8 @@ class FailoverItem(CamelModel):
     current_primary_arn: str | None = None
     max_replica_lag_seconds: int | None = None
     recovery_point_id: str | None = None
+    # restore-point-in-time: the time restored to (the newest the replicated backups reached).
+    point_in_time: datetime | None = None
     data_age_seconds: float | None = None
 
 

@@ -3,8 +3,9 @@ stops them.
 
 A plan names its resources and the DNS records that follow them; the target region is chosen
 when the failover runs (``lifeboat failover --to us-west-2``). Per resource the mechanism is the
-best the target region holds: a read replica to promote (RPO = its lag), else the newest valid
-recovery point copied there (RPO = its age).
+best the target region holds: a read replica to promote (RPO = its lag), else a point-in-time
+restore from automated backups replicated there (RPO = how far behind now they reach), else the
+newest valid recovery point copied there (RPO = its age).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class Mechanism(StrEnum):
     GLOBAL_SWITCHOVER = "global-switchover"  # planned: it catches up first, no data lost
     GLOBAL_FAILOVER = "global-failover"  # unplanned (--allow-data-loss): whatever its lag
     RESTORE_COPY = "restore-copy"
+    # An RDS instance's automated backups replicated to the target region: restored to the
+    # newest time they reach (minutes behind, where a copy is hours behind).
+    RESTORE_POINT_IN_TIME = "restore-point-in-time"
     # Failback of an instance to its own region: a new replica of the current primary there
     # (the stale old primary renamed and kept), in sync, then promoted.
     REBUILD_REPLICA = "rebuild-replica"
@@ -106,6 +110,7 @@ class ResourceReadiness(CamelModel):
     # A failback's source: the primary the earlier failover made (in another region).
     current_primary_arn: str | None = None
     recovery_point_id: str | None = None
+    point_in_time: datetime | None = None
     # Writes the failover loses: the replica's lag, or the recovery point's age.
     data_age_seconds: float | None = None
     blockers: list[str] = Field(default_factory=list)
@@ -125,10 +130,27 @@ def assess(
     point: PointFacts | None,
     now: datetime,
     allow_data_loss: bool,
+    restorable_until: datetime | None = None,
 ) -> ResourceReadiness:
-    """The readiness of one resource, from facts the service gathered in the target region."""
+    """The readiness of one resource, from facts the service gathered in the target region;
+    ``restorable_until``: the newest time automated backups replicated there reach."""
     if replica is not None:
         return _assess_replica(resource_arn, spec, replica, allow_data_loss)
+    if restorable_until is not None and (point is None or restorable_until > point.taken_at):
+        verdict = ResourceReadiness(
+            resource_arn=resource_arn,
+            mechanism=Mechanism.RESTORE_POINT_IN_TIME,
+            point_in_time=restorable_until,
+            data_age_seconds=max(0.0, (now - restorable_until).total_seconds()),
+        )
+        age = verdict.data_age_seconds or 0.0
+        if age > spec.max_recovery_point_age_minutes * 60:
+            problem = (
+                f"{resource_arn}: no replica in {region}, and its automated backups there reach only "
+                f"{age / 60:.0f} min back, over the plan's {spec.max_recovery_point_age_minutes} min"
+            )
+            _block_unless(verdict, problem, allow_data_loss)
+        return verdict
     if point is not None:
         age = (now - point.taken_at).total_seconds()
         verdict = ResourceReadiness(

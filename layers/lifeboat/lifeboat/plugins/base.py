@@ -88,12 +88,17 @@ class RestoreTargetExists(Exception):
 
 
 class RestoreWindow(BaseModel):
-    """The times a point-in-time restore of a source can reach."""
+    """The times a point-in-time restore of a source can reach. In a DR region (automated backups
+    replicated there) it also says what a restore there shows, without asking the source's region,
+    which may be the one that is down."""
 
     model_config = ConfigDict(defer_build=True)  # built on first use, not on every cold start
 
     earliest: datetime
     latest: datetime
+    encrypted: bool | None = None
+    kms_key_id: str | None = None
+    engine: str | None = None
 
 
 class TeardownState(StrEnum):
@@ -261,6 +266,11 @@ class ResourcePlugin(ABC):
     def restore_defaults(self, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
         """The source's network settings and tags, which a restore in its region inherits."""
         return RestoreNetwork(), {}
+
+    def restore_window_in(self, ref: ResourceRef, region: str) -> RestoreWindow | None:
+        """The point-in-time window in ``region``: the source's own in its region; elsewhere
+        only types that replicate their automated backups have one."""
+        return self.restore_window(ref) if region == ref.region else None
 
     def ensure_continuous_protection(
         self, ref: ResourceRef, wanted: ContinuousProtection, replicate_to: DrTarget | None

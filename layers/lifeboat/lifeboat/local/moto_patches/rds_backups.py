@@ -5,8 +5,11 @@ moto 5.2.5 has no ``StartDBInstanceAutomatedBackupsReplication``, and its
 ``RestoreWindow``. Added here: the start request (called in the destination region) checks the
 source exists with automated backups on and that an encrypted source names a KMS key, records
 the replication on the source (``DBInstanceAutomatedBackupsReplications``) and in the destination,
-where the describe lists it with its window. AWS ships transaction logs every few minutes;
-moto's source reaches "now" at every describe, and so does its replica here.
+where the describe lists it with its window. ``RestoreDBInstanceToPointInTime`` with
+``SourceDBInstanceAutomatedBackupsArn`` restores from them in the destination region (moto knows
+only a source in the same region), encrypted with the replicated backups' key. AWS ships
+transaction logs every few minutes; moto's source reaches "now" at every describe, and so does
+its replica here.
 ``tests/unit/test_moto_automated_backups.py`` holds Lifeboat's request to botocore's model.
 """
 
@@ -58,7 +61,7 @@ def _start(self: Any) -> Any:
         "Status": "replicating",
         "Engine": source.engine,
         "Encrypted": bool(source.storage_encrypted),
-        "KmsKeyId": params.get("KmsKeyId"),
+        "KmsKeyId": _key_arn(account, self.region, params.get("KmsKeyId")),
         "BackupRetentionPeriod": int(params.get("BackupRetentionPeriod") or source.backup_retention_period),
         "DBInstanceAutomatedBackupsArn": arn,
         "InstanceCreateTime": getattr(source, "created", None),
@@ -69,6 +72,18 @@ def _start(self: Any) -> Any:
         {"DBInstanceAutomatedBackupsArn": arn},
     ]
     return ActionResult({"DBInstanceAutomatedBackup": _answer(records[source_arn], source)})
+
+
+def _key_arn(account: str, region: str, key: str | None) -> str | None:
+    """The key's ARN, as AWS reports a replicated backup's key whatever id or alias was asked."""
+    from moto.kms.models import kms_backends
+
+    if not key:
+        return None
+    try:
+        return str(kms_backends[account][region].describe_key(key).arn)
+    except (KeyError, TypeError, AttributeError):  # unknown: AWS would refuse it, moto checks no key
+        return key
 
 
 def _answer(record: dict[str, Any], source: Any) -> dict[str, Any]:
@@ -101,7 +116,45 @@ def _describe(original: Any) -> Any:
     return describe_db_instance_automated_backups
 
 
+def _restores_from_replicated(original: Any) -> Any:
+    def restore_db_instance_to_point_in_time(
+        self: Any, source_id: str | None, target_id: str, overrides: dict[str, Any]
+    ) -> Any:
+        from moto.rds.exceptions import RDSClientError
+        from moto.rds.models import rds_backends
+
+        backups_arn = overrides.get("SourceDBInstanceAutomatedBackupsArn") or overrides.get(
+            "source_db_instance_automated_backups_arn"
+        )
+        if source_id or not backups_arn:
+            return original(self, source_id, target_id, overrides)
+        records = _replicated(self).values()
+        record = next((r for r in records if r["DBInstanceAutomatedBackupsArn"] == backups_arn), None)
+        if record is None:
+            raise RDSClientError("DBInstanceAutomatedBackupNotFound", f"{backups_arn} not found.")
+        account = backups_arn.split(":")[4]
+        source: Any = rds_backends[account][record["Region"]].databases.get(record["DBInstanceIdentifier"])
+        if source is None:  # AWS restores retained backups of a deleted source; moto copies a live one
+            raise RDSClientError("DBInstanceAutomatedBackupNotFound", f"{backups_arn}: its source is gone.")
+        # moto restores from a source of its own region: lend it the source, by its own name,
+        # for the copy (describe finds an instance by the identifier it holds).
+        name = source.db_instance_identifier
+        if name in self.databases:
+            raise RDSClientError("InvalidParameterCombination", f"local mode: {name} exists in {self.region}")
+        self.databases[name] = source
+        try:
+            restored = original(self, name, target_id, overrides)
+        finally:
+            self.databases.pop(name, None)
+        restored.kms_key_id = record["KmsKeyId"] or restored.kms_key_id
+        restored.db_instance_automated_backups_replications = []
+        return restored
+
+    return restore_db_instance_to_point_in_time
+
+
 def patch_rds_backups(stack: ExitStack) -> None:
+    from moto.rds.models import RDSBackend
     from moto.rds.responses import RDSResponse
 
     if not hasattr(RDSResponse, "start_db_instance_automated_backups_replication"):
@@ -110,6 +163,13 @@ def patch_rds_backups(stack: ExitStack) -> None:
                 RDSResponse, "start_db_instance_automated_backups_replication", _start, create=True
             )
         )
+    stack.enter_context(
+        mock.patch.object(
+            RDSBackend,
+            "restore_db_instance_to_point_in_time",
+            _restores_from_replicated(RDSBackend.restore_db_instance_to_point_in_time),
+        )
+    )
     stack.enter_context(
         mock.patch.object(
             RDSResponse,

@@ -202,10 +202,33 @@ class RdsInstancePlugin(RdsSnapshotPlugin):
         self._start("restore_db_instance_from_db_snapshot", request, spec)
 
     def _restore_to_time(self, ref: ResourceRef, at: datetime, spec: RestoreSpec) -> None:
+        """In the source's region from its automated backups; in a DR region from the ones
+        replicated there (nothing is asked of the source's region)."""
         request = self._restore_request(spec)
         request["TargetDBInstanceIdentifier"] = request.pop("DBInstanceIdentifier")
-        request |= {"SourceDBInstanceIdentifier": ref.name, "RestoreTime": at}
+        request["RestoreTime"] = at
+        if spec.region == ref.region:
+            request["SourceDBInstanceIdentifier"] = ref.name
+        else:
+            replicated = automated_backups.replicated_backups(self.clients, ref.arn, spec.region)
+            if replicated is None:
+                raise InvalidInput(f"no automated backups of {ref.arn} are replicated to {spec.region}")
+            request["SourceDBInstanceAutomatedBackupsArn"] = replicated.arn
         self._start("restore_db_instance_to_point_in_time", request, spec)
+
+    def restore_window_in(self, ref: ResourceRef, region: str) -> RestoreWindow | None:
+        if region == ref.region:
+            return self.restore_window(ref)
+        replicated = automated_backups.replicated_backups(self.clients, ref.arn, region)
+        if replicated is None:
+            return None
+        return RestoreWindow(
+            earliest=replicated.earliest,
+            latest=replicated.latest,
+            encrypted=replicated.encrypted,
+            kms_key_id=replicated.kms_key_id,
+            engine=replicated.engine,
+        )
 
     def restore_window(self, ref: ResourceRef) -> RestoreWindow | None:
         instance = self._instance(ref.region, ref.name, f"describing {ref.arn}")

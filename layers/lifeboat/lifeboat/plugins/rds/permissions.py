@@ -28,6 +28,7 @@ INSTANCE_IAM_ACTIONS: Mapping[PluginOperation, frozenset[str]] = {
     PluginOperation.RESTORE_TO_TIME: frozenset(
         {
             "rds:RestoreDBInstanceToPointInTime",
+            "rds:DescribeDBInstanceAutomatedBackups",  # in a DR region: the replicated backups
             "rds:AddTagsToResource",
             "kms:CreateGrant",
             "kms:DescribeKey",

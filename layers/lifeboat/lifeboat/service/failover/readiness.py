@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from lifeboat.aws import dns, global_clusters, replicas
+from lifeboat.aws import automated_backups, dns, global_clusters, replicas
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.aws.replica_lag import newest_global_lags, newest_replica_lags
 from lifeboat.contracts.backup import Notification
@@ -125,6 +125,7 @@ def _verdicts(
             point=None if replica_facts else _newest_point(arn, region, deps),
             now=now,
             allow_data_loss=asked.allow_data_loss,
+            restorable_until=None if replica_facts else _replicated_reach(ref, region, deps),
         )
         if ref.region == region and not (replica_facts and replica_facts.global_secondary):
             # A global database whose writer moved away fails back by a switchover; an instance
@@ -188,6 +189,15 @@ def _failback(arn: str, region: str, deps: Deps) -> ResourceReadiness | None:
     return assess_failback(
         arn, home_arn=arn, current_primary_arn=current, current_status=described.status, region=region
     )
+
+
+def _replicated_reach(ref: ResourceRef, region: str, deps: Deps) -> datetime | None:
+    """The newest time automated backups of an RDS instance replicated to ``region`` reach; asked
+    of ``region`` alone (the source's may be down)."""
+    if ref.service != "rds" or ref.kind != "db" or ref.region == region:
+        return None
+    replicated = automated_backups.replicated_backups(deps.clients, ref.arn, region)
+    return replicated.latest if replicated else None
 
 
 def _newest_point(arn: str, region: str, deps: Deps) -> PointFacts | None:
@@ -257,6 +267,7 @@ def _item(
         current_primary_arn=verdict.current_primary_arn,
         max_replica_lag_seconds=max_lag,
         recovery_point_id=verdict.recovery_point_id,
+        point_in_time=verdict.point_in_time,
         data_age_seconds=verdict.data_age_seconds,
     )
 
@@ -295,6 +306,8 @@ def _summary(
         age = "" if v.data_age_seconds is None else f", data age {v.data_age_seconds:.0f} s"
         source = ResourceRef.parse(v.resource_arn)
         via = ResourceRef.parse(v.replica_arn).name if v.replica_arn else v.recovery_point_id
+        if v.point_in_time is not None:
+            via = f"its automated backups in {region} to {v.point_in_time:%Y-%m-%d %H:%M:%S}Z"
         lines.append(f"  {source.name} ({source.region}): {how}{f' of {via}' if via else ''}{age}")
         lines += [f"    blocked: {b}" for b in v.blockers]
         lines += [f"    warning: {w}" for w in v.warnings]

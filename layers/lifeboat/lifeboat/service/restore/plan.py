@@ -31,6 +31,7 @@ from lifeboat.errors import (
     InvalidInput,
     ResourceNotFound,
     TargetExists,
+    TransientAwsError,
 )
 from lifeboat.handler import parse
 from lifeboat.observability import MetricUnit, logger, metrics
@@ -66,9 +67,9 @@ def _plan_restore(restore: RestoreRequest, request: PlanInput, deps: Deps) -> Re
     config = deps.config()
     plugin = plugin_for(ref, deps.clients)
     operations = deps.store.history_of(ref.arn)
-    source_network, source_tags = _source_settings(plugin, ref)
-    policy = _policy_of(config, operations, ref, source_tags)
     region = restore.target_region or ref.region
+    source_network, source_tags = _source_settings(plugin, ref, region)
+    policy = _policy_of(config, operations, ref, source_tags)
     if region != ref.region and (policy is None or policy.target(region) is None):
         raise InvalidInput(
             f"{region} is not a DR region of {ref.arn}'s policy; restore into {ref.region} or a DR region"
@@ -127,38 +128,51 @@ def _point_in_time(
 ) -> tuple[None, datetime, str, ExpectedRestore]:
     at = restore.point_in_time
     assert at is not None
-    if region != ref.region:
-        raise InvalidInput(
-            f"a point-in-time restore uses the source's automated backups in {ref.region}; "
-            f"restore a recovery point to reach {region}"
-        )
-    window = plugin.restore_window(ref)
+    home = region == ref.region
+    window = plugin.restore_window_in(ref, region)
     if window is None:
-        raise InvalidInput(f"{ref.arn} has no point-in-time window (automated backups are off)")
+        raise InvalidInput(
+            f"{ref.arn} has no point-in-time window (automated backups are off)"
+            if home
+            else f"no automated backups of {ref.arn} are replicated to {region} (policy "
+            "continuousProtection replicates them); restore a recovery point to reach it"
+        )
     if not window.earliest <= at <= window.latest:
         raise InvalidInput(
-            f"{at:%Y-%m-%dT%H:%M:%SZ} is outside the point-in-time window of {ref.arn}: "
+            f"{at:%Y-%m-%dT%H:%M:%SZ} is outside the point-in-time window of {ref.arn} in {region}: "
             f"{window.earliest:%Y-%m-%dT%H:%M:%SZ} to {window.latest:%Y-%m-%dT%H:%M:%SZ}"
         )
-    source = plugin.describe_source(ref)
     reason = (
         f"point-in-time restore to {at:%Y-%m-%dT%H:%M:%SZ} "
-        f"(window {window.earliest:%Y-%m-%d %H:%M}Z to {window.latest:%Y-%m-%d %H:%M}Z)"
+        f"(window {window.earliest:%Y-%m-%d %H:%M}Z to {window.latest:%Y-%m-%d %H:%M}Z"
+        f"{'' if home else f', automated backups replicated to {region}'})"
     )
-    expected = ExpectedRestore(
-        encrypted=source.encrypted,
-        kms_key_id=source.kms_key_id,
-        engine=source.engine,
-        deletion_protection=False,
-    )
+    if home:
+        source = plugin.describe_source(ref)
+        encrypted, key, engine = source.encrypted, source.kms_key_id, source.engine
+    else:  # nothing asked of the source's region, which may be the one that is down
+        encrypted, key, engine = bool(window.encrypted), window.kms_key_id, window.engine
+    expected = ExpectedRestore(encrypted=encrypted, kms_key_id=key, engine=engine, deletion_protection=False)
     return None, at, reason, expected
 
 
-def _source_settings(plugin: ResourcePlugin, ref: ResourceRef) -> tuple[RestoreNetwork, dict[str, str]]:
-    """The source's network and tags, or nothing when the source is gone."""
+def _source_settings(
+    plugin: ResourcePlugin, ref: ResourceRef, region: str
+) -> tuple[RestoreNetwork, dict[str, str]]:
+    """The source's network and tags, or nothing when the source is gone, or when its region does
+    not answer and the restore is elsewhere: a DR restore must not wait on the region that is down
+    (its network comes from the policy's DR settings; only the source's tags are missed)."""
     try:
         return plugin.restore_defaults(ref)
     except ResourceNotFound:
+        return RestoreNetwork(), {}
+    except TransientAwsError as exc:
+        if region == ref.region:
+            raise
+        logger.warning(
+            "source region not answering: restoring without the source's tags",
+            extra={"resource": ref.arn, "region": region, "error": str(exc)},
+        )
         return RestoreNetwork(), {}
 
 
@@ -212,7 +226,7 @@ def _plan_drill(item: DrillItem, request: PlanInput, deps: Deps) -> RestorePlan:
     chosen, expected = _recovery_point(
         plugin, operations, ref, region, recovery_point_id=None, now=started_at
     )
-    source_network, source_tags = _source_settings(plugin, ref)
+    source_network, source_tags = _source_settings(plugin, ref, region)
     # A drill's temporary instance must never be discovered as a protected resource.
     source_tags.pop(config.tag_key, None)
     spec = RestoreSpec(
