@@ -83,6 +83,12 @@ CASES = (
     BadArguments(("failover",), ("--to", "us-west-9/../.."), "targetRegion"),
     BadArguments(("failover",), ("--to", "us-west-2", "--plan", ""), "plan"),
     BadArguments(("failover",), ("--to", "us-west-2", "--allow-data-loss", "yes"), "yes"),
+    # experiment
+    BadArguments(("experiment", "run"), (), "name"),
+    BadArguments(("experiment", "run"), (LONG,), "experiment"),
+    BadArguments(("experiment", "approve"), (), "operation_id"),
+    BadArguments(("experiment", "stop"), (), "--all"),
+    BadArguments(("experiment", "stop"), ("--all", "--stack", "x; rm -rf /"), "--stack"),
     # demo and the root command
     BadArguments(("demo",), ("--time-scale", "-1"), "--time-scale"),
     BadArguments(("demo",), ("--time-scale", "fast"), "--time-scale"),

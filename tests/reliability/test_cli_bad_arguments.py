@@ -77,6 +77,9 @@ DEPLOYED_COMMANDS = [
     ["drill", "stop"],
     ["failover", "--to", "us-west-2"],
     ["backup", "reset", "--resource", VALID_ARN],
+    ["experiment", "run", "orders-reboot"],
+    ["experiment", "approve", "experiment:orders-reboot:20261207000000-abcdef"],
+    ["experiment", "stop", "--all"],
 ]
 
 

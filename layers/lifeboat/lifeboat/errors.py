@@ -99,3 +99,12 @@ class TeardownRefused(LifeboatError):
 
 class DatabaseUnreachable(LifeboatError):
     """The database of a source or a restore refused or timed out the data checks' connection."""
+
+
+class ExperimentStopped(LifeboatError):
+    """A failover experiment's stop alarm went into ALARM, or an operator stopped every experiment:
+    the workflow rolls it back where it can and records it STOPPED."""
+
+
+class ApprovalDenied(LifeboatError):
+    """An operator refused a critical experiment (``lifeboat experiment approve ID --deny``)."""

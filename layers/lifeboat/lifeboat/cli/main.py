@@ -10,6 +10,7 @@ from lifeboat.cli.backup import backup_app, demo
 from lifeboat.cli.cleanup import cleanup
 from lifeboat.cli.drill import drill_app
 from lifeboat.cli.errors import OneLineErrors
+from lifeboat.cli.experiment import experiment_app
 from lifeboat.cli.failover import failover
 from lifeboat.cli.health import health
 from lifeboat.cli.restore import restore
@@ -39,3 +40,4 @@ app.command("health")(health)
 app.command("restore")(restore)
 app.add_typer(drill_app, name="drill")
 app.command("failover")(failover)
+app.add_typer(experiment_app, name="experiment")

@@ -8,6 +8,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.datachecks import DataChecks
+from lifeboat.domain.experiments import ExperimentSpec
 from lifeboat.domain.failover import FailoverPlanSpec
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Policy, policy_violations
@@ -40,6 +41,8 @@ class PolicyConfig(CamelModel):
     manual_snapshot_quota: int = Field(default=DEFAULT_MANUAL_SNAPSHOT_QUOTA, gt=QUOTA_RESERVE)
     # Regional failover: which resources move together and the DNS records that follow them.
     failover_plans: dict[str, FailoverPlanSpec] = Field(default_factory=dict)
+    # Failover experiments (``lifeboat experiment run NAME``): a fault under safety controls.
+    experiments: dict[str, ExperimentSpec] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -80,6 +83,13 @@ class PolicyConfig(CamelModel):
             raise InvalidInput(
                 f"plan: no failover plan {name!r} in the config; known plans: {known}"
             ) from None
+
+    def experiment(self, name: str) -> ExperimentSpec:
+        try:
+            return self.experiments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.experiments)) or "none (add experiments to the config)"
+            raise InvalidInput(f"experiment: no experiment {name!r} in the config; known: {known}") from None
 
     def policy(self, name: str) -> Policy:
         try:

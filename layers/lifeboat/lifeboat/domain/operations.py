@@ -33,6 +33,7 @@ class OperationType(StrEnum):
     RESTORE = "RESTORE"
     DRILL = "DRILL"  # SUCCEEDED = every check passed; FAILED = a check failed or the drill broke
     FAILOVER = "FAILOVER"  # one resource of a regional failover: its new primary, RTO, data age
+    EXPERIMENT = "EXPERIMENT"  # a failover experiment: fault, recovery time, checks, outcome
 
 
 # PENDING -> RUNNING -> SUCCEEDED | PARTIAL | FAILED; an operation may also fail before it runs.

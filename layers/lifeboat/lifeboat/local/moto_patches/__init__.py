@@ -1,7 +1,7 @@
 """The few places local mode adjusts moto, each for a stated reason, one module per service:
 ``engine`` (Step Functions' waits and retries, Lambda task clients, thread safety), ``rds``,
 ``rds_global`` (Aurora Global Database switchover and failover), ``rds_backups`` (automated
-backups replicated to another region),
+backups replicated to another region), ``rds_faults`` (a reboot with failover),
 ``ec2``, ``dynamodb`` and ``elasticache`` (answers as AWS gives them where Lifeboat relies on
 them). Each module's docstring says what it changes and why.
 """
@@ -17,6 +17,7 @@ from lifeboat.local.moto_patches.elasticache import patch_elasticache
 from lifeboat.local.moto_patches.engine import patch_engine
 from lifeboat.local.moto_patches.rds import AURORA_COPY_LIMIT, COPY_POLLS, patch_rds
 from lifeboat.local.moto_patches.rds_backups import patch_rds_backups
+from lifeboat.local.moto_patches.rds_faults import patch_rds_faults
 from lifeboat.local.moto_patches.rds_global import patch_rds_global
 
 __all__ = ["AURORA_COPY_LIMIT", "COPY_POLLS", "patched_moto"]
@@ -30,6 +31,7 @@ def patched_moto(time_scale: float) -> Iterator[None]:
         patch_rds(stack)
         patch_rds_global(stack)
         patch_rds_backups(stack)
+        patch_rds_faults(stack)
         patch_ec2(stack)
         patch_dynamodb(stack)
         patch_elasticache(stack)

@@ -1,0 +1,16 @@
+"""Failover experiment: post-checks, outcome and measured recovery on its operation; the summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.contracts.experiments import StepInput
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.service import experiments
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = experiments.record(parse(StepInput, event), deps_from_env())
+    return result.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,15 @@
+"""Undo the experiment's fault where a rollback exists (ResourceNotReady until done)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifeboat.contracts.experiments import StepInput
+from lifeboat.handler import lambda_handler, parse
+from lifeboat.service import experiments
+from lifeboat.service.deps import deps_from_env
+
+
+@lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return experiments.roll_back(parse(StepInput, event), deps_from_env())
