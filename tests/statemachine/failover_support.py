@@ -64,9 +64,12 @@ class FailoverWorld:
 
 
 @contextmanager
-def failover_world(log_dir: Path, *, lag_seconds: float | None = 2.0) -> Iterator[FailoverWorld]:
+def failover_world(
+    log_dir: Path, *, lag_seconds: float | None = 2.0, databases: bool = False
+) -> Iterator[FailoverWorld]:
+    """``databases``: real PostgreSQL behind the instances (level-2 checks can run)."""
     with (
-        LocalCloud(time_scale=FAST, log_file=log_dir / "local.log") as cloud,
+        LocalCloud(time_scale=FAST, log_file=log_dir / "local.log", databases=databases) as cloud,
         backup_cycle_bench().counting_calls(cloud) as calls,
     ):
         fleet = seed_demo_fleet(

@@ -319,3 +319,44 @@ def test_a_resource_without_a_replica_fails_over_to_the_newest_time_its_replicat
         restored = world.instance(WEST, payments.details["newPrimary"])
         assert restored["StorageEncrypted"] and restored["KmsKeyId"] == world.fleet.keys[WEST]
         assert world.record("payments-db") == restored["Endpoint"]["Address"]
+
+
+def test_with_data_checks_each_new_primary_shows_the_newest_backups_data_before_its_dns_moves(
+    tmp_path: Path,
+) -> None:
+    with failover_world(tmp_path, databases=True) as world:
+        cloud = world.cloud
+        # GIVEN the plan asks for level-2 checks (orders-db and payments-db have dataChecks)
+        config = dict(world.fleet.config)
+        config["failoverPlans"]["orders"]["dataChecks"] = True
+        cloud.put_config(config)
+        # WHEN it fails over
+        execution = world.failover(targetRegion=WEST)
+        # THEN both new primaries passed their checks against the newest backup's data
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        failovers = world.failovers()
+        orders = failovers["orders-db"]
+        names = {c["name"] for c in orders.details["checks"]}
+        assert {"schema_fingerprint", "canary"} <= names and orders.details["failedChecks"] == []
+        assert any(n.startswith("row_count:") for n in names)
+        # (payments-db restored through the restore steps, whose checks ran too)
+        assert failovers["payments-db"].status is OperationStatus.SUCCEEDED
+
+
+def test_a_new_primary_missing_the_backups_data_keeps_its_dns_on_the_old_primary(tmp_path: Path) -> None:
+    with failover_world(tmp_path, databases=True) as world:
+        cloud = world.cloud
+        config = dict(world.fleet.config)
+        config["failoverPlans"]["orders"]["dataChecks"] = True
+        cloud.put_config(config)
+        before = world.record("orders-db")
+        # GIVEN orders-db's replica lost its customers (replication broke and someone truncated it)
+        assert cloud.data_plane is not None
+        cloud.data_plane.run_sql(WEST, REPLICA, "TRUNCATE customers CASCADE;")
+        # WHEN it fails over
+        execution = world.failover(targetRegion=WEST)
+        # THEN orders-db is FAILED by its checks, its DNS name still names the old primary
+        assert execution["status"] == "FAILED"
+        orders = world.failovers()["orders-db"]
+        assert orders.status is OperationStatus.FAILED and orders.error == "ChecksFailed"
+        assert world.record("orders-db") == before

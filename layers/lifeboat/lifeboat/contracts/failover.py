@@ -71,6 +71,9 @@ class FailoverItem(CamelModel):
     # restore-point-in-time: the time restored to (the newest the replicated backups reached).
     point_in_time: datetime | None = None
     data_age_seconds: float | None = None
+    # Level-2 checks of the new primary before its DNS name moves (plan dataChecks and the
+    # resource has dataChecks in the config).
+    data_checks: bool = False
 
 
 class FailoverPlan(CamelModel):
@@ -100,6 +103,15 @@ class PromotedPrimary(CamelModel):
     target_id: str
     endpoint: str
     port: int | None = None
+
+
+class VerifyStep(CamelModel):
+    """The level-2 check of a promoted primary: the item and what its promotion returned."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    item: FailoverItem
+    primary: PromotedPrimary
 
 
 class ItemOutcome(CamelModel):

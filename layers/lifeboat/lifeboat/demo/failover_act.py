@@ -1,6 +1,8 @@
 """The demo's regional failover: orders-db by promoting its read replica in us-west-2,
 ledger-aurora by a switchover of its Aurora Global Database to its secondary there, payments-db
-(no replica) by restoring its newest copy there, the DNS names moved with them.
+(no replica) by restoring its newest copy there, the DNS names moved with them; then the
+failback home: ledger-aurora switched back, orders-db and payments-db replicated back from
+their us-west-2 primaries and promoted (the stale old primaries renamed and kept).
 
 What moto makes instant: a promotion (AWS: minutes of ``modifying``/``rebooting``), a restore
 (AWS: minutes to hours by size) and Route 53's ``INSYNC`` (AWS: about a minute). The RTO shown is
@@ -10,6 +12,7 @@ the orchestration's: every step, call and state-table write, with those waits at
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,20 +107,8 @@ def set_lags(cloud: LocalCloud, setup: FailoverSetup, seconds: float, at: dateti
     now = at or datetime.now(UTC)
     put_replica_lag(cloud, setup.replica_arn, seconds, now)
     if setup.secondary_arn is not None:
-        cloud.client("cloudwatch", TARGET_REGION).put_metric_data(
-            Namespace="AWS/RDS",
-            MetricData=[
-                {
-                    "MetricName": "AuroraGlobalDBReplicationLag",
-                    "Dimensions": [
-                        {"Name": "DBClusterIdentifier", "Value": SECONDARY_NAME},
-                        {"Name": "SourceRegion", "Value": cloud.region},
-                    ],
-                    "Timestamp": now,
-                    "Value": seconds * 1000,
-                    "Unit": "Milliseconds",
-                }
-            ],
+        _publish_global_lag(
+            cloud, SECONDARY_NAME, TARGET_REGION, source_region=cloud.region, seconds=seconds, at=now
         )
 
 
@@ -174,7 +165,71 @@ def failover_act(context: DemoContext) -> int:
         "AuroraGlobalDBReplicationLag).[/]"
     )
     succeeded = described["status"] == "SUCCEEDED" and outcome.get("status") == "SUCCEEDED"
-    return 0 if succeeded and moved == len(setup.resources) else 1
+    if not succeeded or moved != len(setup.resources):
+        return 1
+    return fail_back(context, setup, before)
+
+
+def fail_back(context: DemoContext, setup: FailoverSetup, before: dict[str, str | None]) -> int:
+    """us-east-1 healthy again: the same plan back home. The new replicas' lag is what local mode
+    publishes once they exist (1 s), as RDS would each minute."""
+    cloud, console = context.cloud, context.console
+    home = ResourceRef.parse(next(iter(setup.resources.values()))).region
+    if "ledger-aurora" in setup.resources:
+        cloud.client("rds").add_tags_to_resource(
+            ResourceName=setup.resources["ledger-aurora"], Tags=[{"Key": FAILOVER_PLAN_TAG, "Value": PLAN}]
+        )
+        _publish_global_lag(cloud, "ledger-aurora", home, source_region=TARGET_REGION, seconds=1.0)
+    execution = cloud.start_execution("FailoverStateMachine", {"plan": PLAN, "targetRegion": home})
+    sfn = cloud.client("stepfunctions")
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        for instance in cloud.client("rds", home).describe_db_instances()["DBInstances"]:
+            if instance.get("ReadReplicaSourceDBInstanceIdentifier"):
+                put_replica_lag(cloud, instance["DBInstanceArn"], 1.0, datetime.now(UTC))
+        time.sleep(0.05)
+    described = cloud.wait(execution)
+    console.print(f"[bold]lifeboat failover --to {home}[/] (failback)")
+    for note in cloud.notifications():
+        console.print(note["Message"], markup=False, highlight=False)
+    home_again = sum(1 for n in setup.resources if setup.record(cloud, n) == before[n])
+    console.print(f"DNS records back on their home primaries: {home_again} of {len(setup.resources)}")
+    kept = [
+        i["DBInstanceIdentifier"]
+        for i in cloud.client("rds", home).describe_db_instances()["DBInstances"]
+        if "-pre-failover-" in i["DBInstanceIdentifier"]
+    ]
+    console.print(
+        f"Stale old primaries renamed and kept for the operator: {', '.join(sorted(kept)) or 'none'}"
+    )
+    ok = described["status"] == "SUCCEEDED" and home_again == len(setup.resources)
+    return 0 if ok else 1
+
+
+def _publish_global_lag(
+    cloud: LocalCloud,
+    cluster: str,
+    region: str,
+    *,
+    source_region: str,
+    seconds: float,
+    at: datetime | None = None,
+) -> None:
+    """AuroraGlobalDBReplicationLag (milliseconds) of a global database member, in its region."""
+    cloud.client("cloudwatch", region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "AuroraGlobalDBReplicationLag",
+                "Dimensions": [
+                    {"Name": "DBClusterIdentifier", "Value": cluster},
+                    {"Name": "SourceRegion", "Value": source_region},
+                ],
+                "Timestamp": at or datetime.now(UTC),
+                "Value": seconds * 1000,
+                "Unit": "Milliseconds",
+            }
+        ],
+    )
 
 
 def json_output(described: dict[str, Any]) -> dict[str, Any]:

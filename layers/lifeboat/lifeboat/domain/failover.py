@@ -50,6 +50,9 @@ class FailoverPlanSpec(CamelModel):
     max_replica_lag_seconds: int = Field(default=DEFAULT_MAX_REPLICA_LAG_SECONDS, gt=0)
     # A resource without a replica is restored from its newest valid copy if it is this recent.
     max_recovery_point_age_minutes: int = Field(default=DEFAULT_MAX_POINT_AGE_MINUTES, gt=0)
+    # Level-2 checks (the config's dataChecks of each resource) on every new primary before its
+    # DNS name moves; a failed one keeps that name on the old primary.
+    data_checks: bool = False
 
     @field_validator("resources")
     @classmethod

@@ -38,6 +38,8 @@ from lifeboat.sqlchecks.connection import ROUTES, Route
 # Operations whose parameters the after-call hook needs.
 _FOLLOWED = (
     "CreateDBInstance",
+    "CreateDBInstanceReadReplica",
+    "ModifyDBInstance",
     "CreateDBSnapshot",
     "CopyDBSnapshot",
     "RestoreDBInstanceFromDBSnapshot",
@@ -147,18 +149,41 @@ class LocalDataPlane:
                 instance,
                 self.dump_of(region, params["DBSnapshotIdentifier"]),
             )
+        elif name == "CreateDBInstanceReadReplica":
+            # A replica starts as a copy of its source (replication itself is not emulated).
+            source_region, source_id = _instance_location(params["SourceDBInstanceIdentifier"], region)
+            dump = self._dumps / region / f"replica-{params['DBInstanceIdentifier']}.sql"
+            self._dump(self._database(source_region, source_id), dump)
+            instance = self._create(region, params["DBInstanceIdentifier"], parsed["DBInstance"])
+            self._load(region, params["DBInstanceIdentifier"], instance, dump)
         elif name == "RestoreDBInstanceToPointInTime":
-            source = self._database(region, params["SourceDBInstanceIdentifier"])
+            source = (
+                self._database(region, params["SourceDBInstanceIdentifier"])
+                if "SourceDBInstanceIdentifier" in params
+                else self._replicated_source(params["SourceDBInstanceAutomatedBackupsArn"], region)
+            )
             dump = self._dumps / region / f"pitr-{params['TargetDBInstanceIdentifier']}.sql"
             self._dump(source, dump)
             instance = self._create(region, params["TargetDBInstanceIdentifier"], parsed["DBInstance"])
             self._load(region, params["TargetDBInstanceIdentifier"], instance, dump)
+        elif name == "ModifyDBInstance" and params.get("NewDBInstanceIdentifier"):
+            self._rename(region, params["DBInstanceIdentifier"], params["NewDBInstanceIdentifier"], parsed)
         elif name == "DeleteDBInstance":
             self._delete(region, params["DBInstanceIdentifier"], parsed["DBInstance"])
         elif name == "DeleteDBSnapshot":
             self.dump_of(region, params["DBSnapshotIdentifier"]).unlink(missing_ok=True)
 
     # --- databases -------------------------------------------------------------------------------
+    def _replicated_source(self, backups_arn: str, region: str) -> str:
+        """The database of the instance whose automated backups local mode replicated to ``region``
+        (its automated-backups ARN ends ``ab-lifeboat-<instance>``: moto_patches/rds_backups.py)."""
+        instance_id = backups_arn.rsplit("ab-lifeboat-", 1)[-1]
+        with self._lock:
+            found = [db for (r, i), db in self._databases.items() if i == instance_id and r != region]
+        if not found:
+            raise DataPlaneError(f"no local database behind the automated backups {backups_arn}")
+        return found[0]
+
     def _database(self, region: str, instance_id: str) -> str:
         try:
             return self._databases[(region, instance_id)]
@@ -167,6 +192,9 @@ class LocalDataPlane:
 
     def _create(self, region: str, instance_id: str, described: dict[str, Any]) -> str:
         key = f"{self._token}.{region}.{instance_id}"
+        with self._lock:  # a renamed instance keeps its database: a new one of its old name gets another
+            taken = set(self._databases.values())
+        key = next(k for n in range(len(taken) + 1) if (k := key if n == 0 else f"{key}.{n}") not in taken)
         database = key if len(key) <= 63 else f"{key[:50]}.{hashlib.sha256(key.encode()).hexdigest()[:12]}"
         self._psql("postgres", ["-c", f'CREATE DATABASE "{database}"'])
         with self._lock:
@@ -178,6 +206,17 @@ class LocalDataPlane:
                 Route(host=self._host, port=self._port, dbname=database, sslmode="disable"),
             )
         return database
+
+    def _rename(self, region: str, old: str, new: str, parsed: dict[str, Any]) -> None:
+        """The database follows its instance to the new identifier (a failback keeps the stale
+        old primary under a new name)."""
+        with self._lock:
+            database = self._databases.pop((region, old), None)
+            if database is not None:
+                self._databases[(region, new)] = database
+        address = ((parsed.get("DBInstance") or {}).get("Endpoint") or {}).get("Address")
+        if database is not None and address:
+            ROUTES.add(address, Route(host=self._host, port=self._port, dbname=database, sslmode="disable"))
 
     def _delete(self, region: str, instance_id: str, described: dict[str, Any]) -> None:
         with self._lock:
@@ -216,6 +255,14 @@ class LocalDataPlane:
         if done.returncode != 0:
             raise DataPlaneError(f"{program} failed ({done.returncode}): {done.stderr.strip()[:500]}")
         return done.stdout
+
+
+def _instance_location(source: str, default_region: str) -> tuple[str, str]:
+    """(region, identifier) of a replica's source: an ARN across regions, an identifier in one."""
+    if source.startswith("arn:"):
+        parts = source.split(":")
+        return parts[3], parts[-1]
+    return default_region, source
 
 
 def _snapshot_location(source: str, default_region: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ from lifeboat.service.failover.readiness import failover_operation_id, readiness
 from lifeboat.service.failover.rebuild import in_sync, rebuild
 from lifeboat.service.failover.record import record
 from lifeboat.service.failover.steps import dns_in_sync, promote, promoted, switch_dns
+from lifeboat.service.failover.verify import verify
 
 __all__ = [
     "dns_in_sync",
@@ -19,4 +20,5 @@ __all__ = [
     "rebuild",
     "record",
     "switch_dns",
+    "verify",
 ]

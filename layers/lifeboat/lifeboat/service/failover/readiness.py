@@ -56,7 +56,9 @@ def readiness(request: ReadinessInput, deps: Deps) -> FailoverPlan:
     ready = not region_problems and all(v.ready for v in verdicts)
     items = (
         [
-            _item(name, asked, request, v, spec.max_replica_lag_seconds)
+            _item(name, asked, request, v, spec.max_replica_lag_seconds).model_copy(
+                update={"data_checks": spec.data_checks and v.resource_arn in config.data_checks}
+            )
             for v in verdicts
             if v.mechanism is not None
         ]
