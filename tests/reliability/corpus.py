@@ -36,7 +36,16 @@ HANDLER_EVENTS: dict[str, tuple[str, ...]] = {
     "RestoreCheckFunction": ("restore/restore_step.json",),
     "RestoreRecordFunction": ("restore/restore_record_failed.json",),
     "DrillPlanFunction": ("restore/drill_plan.json",),
-    "TeardownFunction": ("restore/drill_step.json", "restore/teardown_abort.json"),
+    "TeardownFunction": (
+        "restore/drill_step.json",
+        "restore/teardown_abort.json",
+        "restore/teardown_drill_copy.json",
+    ),
+    "ExperimentPrepareFunction": ("experiment/prepare_input.json",),
+    "ExperimentInjectFunction": ("experiment/inject_step.json",),
+    "ExperimentObserveFunction": ("experiment/observe_step.json",),
+    "ExperimentRollbackFunction": ("experiment/rollback_step.json",),
+    "ExperimentRecordFunction": ("experiment/record_step.json",),
 }
 
 LONG = "a" * 5000

@@ -105,6 +105,11 @@ def experiment_world(tmp_path: Path) -> Iterator[ExperimentWorld]:
             "orders-reboot": {"kind": "rds-reboot-failover", "resourceArn": orders, "stopAlarms": [ALARM]},
             "ledger-failover": {"kind": "aurora-cluster-failover", "resourceArn": ledger},
             "orders-critical": {"kind": "rds-reboot-failover", "resourceArn": orders, "critical": True},
+            "orders-promotion": {
+                "kind": "replica-promotion-drill",
+                "resourceArn": orders,
+                "region": "us-west-2",
+            },
         }
         cloud.put_config(fleet.config)
         assert run(cloud, cloud.start_backup("daily", datetime.now(UTC)))["status"] == "SUCCEEDED"
@@ -175,7 +180,7 @@ def test_a_stop_alarm_that_fires_during_the_experiment_stops_and_rolls_it_back(t
         assert "Outcome: STOPPED" in world.summary("orders-reboot")["Message"]
 
 
-def test_a_critical_experiment_waits_for_approval_and_the_emergency_stop_ends_it(tmp_path: Path) -> None:
+def test_a_critical_experiment_waits_for_approval_and_runs_once_approved(tmp_path: Path) -> None:
     with experiment_world(tmp_path) as world:
         sfn, store = world.cloud.client("stepfunctions"), world.cloud.store()
         before = world.instance("orders-db")["AvailabilityZone"]
@@ -259,3 +264,26 @@ def _wait_for_token(world: ExperimentWorld, name: str) -> Operation:
             return op
         time.sleep(0.05)
     raise AssertionError(f"experiment {name} never asked for approval")
+
+
+def test_a_replica_promotion_drill_promotes_a_drill_copy_and_deletes_it(tmp_path: Path) -> None:
+    with experiment_world(tmp_path) as world:
+        west = world.cloud.client("rds", "us-west-2")
+        before = world.instance("orders-db")
+        # WHEN the promotion drill runs
+        execution = world.run("orders-promotion")
+        # THEN it passed: a drill copy was made in us-west-2 under its DR key, promoted, timed
+        assert execution["status"] == "SUCCEEDED", execution.get("cause")
+        op = world.experiment("orders-promotion")
+        assert op.details["outcome"] == "PASSED" and "promoted in" in op.details["seen"]
+        assert op.details["fault"].startswith("CreateDBInstanceReadReplica lbdrill-orders-db-")
+        assert 0 <= op.details["recoverySeconds"] < 600 and op.details["promotedAt"]
+        # AND the copy is gone (deleted by the teardown, as its tags name this experiment)
+        assert op.details["rollback"].startswith("drill copy lbdrill-orders-db-")
+        assert [i["DBInstanceIdentifier"] for i in west.describe_db_instances()["DBInstances"]] == []
+        # AND production was not touched
+        after = world.instance("orders-db")
+        assert (after["DBInstanceStatus"], after["AvailabilityZone"]) == (
+            before["DBInstanceStatus"],
+            before["AvailabilityZone"],
+        )

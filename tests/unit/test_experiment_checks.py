@@ -90,3 +90,17 @@ def test_a_slow_recovery_or_a_new_endpoint_fails_the_experiment() -> None:
 def test_an_unknown_fault_kind_is_refused() -> None:
     with pytest.raises(ValidationError, match="kind"):
         ExperimentSpec.model_validate({"kind": "delete-everything", "resourceArn": INSTANCE})
+
+
+def test_a_promotion_drill_needs_a_dr_region_other_than_the_sources() -> None:
+    # GIVEN a replica-promotion drill without a region, and one naming the source's own region
+    for region in (None, "us-east-1"):
+        spec = ExperimentSpec.model_validate(
+            {"kind": "replica-promotion-drill", "resourceArn": INSTANCE, "region": region}
+        )
+        # THEN it is refused before anything is made, saying what to set
+        assert "needs region: a DR region" in (spec.kind_problem() or "")
+    ok = ExperimentSpec.model_validate(
+        {"kind": "replica-promotion-drill", "resourceArn": INSTANCE, "region": "us-west-2"}
+    )
+    assert ok.kind_problem() is None and ok.kind.rollback == "delete the drill copy"

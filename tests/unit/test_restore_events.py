@@ -10,6 +10,7 @@ import pytest
 from lifeboat.contracts.backup import StepError, StepRequest
 from lifeboat.contracts.restore import (
     AbortRequest,
+    DrillCopyTeardown,
     DrillPlanInput,
     DrillRunRequest,
     PlanInput,
@@ -38,6 +39,7 @@ HANDLER_INPUTS: dict[str, type[BaseModel]] = {
     "drill_run_manual.json": DrillRunRequest,
     "drill_plan.json": DrillPlanInput,
     "teardown_abort.json": AbortRequest,
+    "teardown_drill_copy.json": DrillCopyTeardown,  # a failover experiment's drill copy
     "profile_source.json": StepRequest,
 }
 
@@ -55,7 +57,8 @@ def test_every_restore_event_is_a_known_handler_input() -> None:
 def test_each_event_parses_with_its_contract_model(name: str, model: type[BaseModel]) -> None:
     # GIVEN a sample event WHEN the handler's parse step reads it THEN it is valid input
     raw = event(name)
-    assert isinstance(parse(model, raw["abort"] if name == "teardown_abort.json" else raw), model)
+    inner = {"teardown_abort.json": "abort", "teardown_drill_copy.json": "drillCopy"}.get(name)
+    assert isinstance(parse(model, raw[inner] if inner else raw), model)
 
 
 def test_the_restore_plan_event_wraps_the_operators_request() -> None:

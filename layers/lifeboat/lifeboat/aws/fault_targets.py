@@ -29,7 +29,7 @@ def target_state(clients: ClientProvider, kind: FaultKind, arn: str) -> TargetSt
     ref = ResourceRef.parse(arn)
     rds = clients("rds", ref.region)
     with translated(_ERRORS, f"describing {arn}"):
-        if kind is FaultKind.RDS_REBOOT_FAILOVER:
+        if kind.arn_kind == "db":
             instance = rds.describe_db_instances(DBInstanceIdentifier=ref.name)["DBInstances"][0]
             return TargetState(
                 status=instance["DBInstanceStatus"],

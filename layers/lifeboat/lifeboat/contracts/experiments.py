@@ -37,6 +37,9 @@ class ExperimentRun(CamelModel):
     problems: list[str] = Field(default_factory=list)
     approval_required: bool = False
     before: TargetState | None = None
+    # replica-promotion-drill: the drill copy's identifier and the DR key it is encrypted with.
+    drill_copy: str | None = None
+    drill_kms_key_id: str | None = None
 
 
 class Observed(CamelModel):

@@ -187,6 +187,15 @@ class AbortRequest(CamelModel):
     reason: str = "aborted by an operator (lifeboat drill stop)"
 
 
+class DrillCopyTeardown(CamelModel):
+    """A failover experiment's drill copy to delete (its tags must name that experiment)."""
+
+    operation_id: str
+    resource_arn: ResourceArn
+    region: str = Field(pattern=REGION_PATTERN)
+    identifier: str
+
+
 class DrillRunRequest(CamelModel):
     """What starts a drill run: the schedule rule's input or an operator."""
 

@@ -4,7 +4,10 @@ An experiment of the config (``experiments.<name>``) names one resource and one 
 
 - ``rds-reboot-failover``: a Multi-AZ RDS instance rebooted with a forced failover to its standby;
 - ``aurora-cluster-failover``: an Aurora cluster's writer moved to a reader (rolled back to the
-  original writer afterwards unless ``rollback`` is false).
+  original writer afterwards unless ``rollback`` is false);
+- ``replica-promotion-drill``: the failover's own move, on a drill copy: a temporary read replica
+  of an RDS instance in a DR region (``region``), promoted; the promotion time is the recovery
+  time; the copy is deleted afterwards. Production and its standing replicas are not touched.
 
 Before the fault: pre-checks (the resource available and of the kind the fault needs, a valid
 recovery point within the policy's RPO, read replicas under the lag limit, no stop alarm in
@@ -20,7 +23,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from lifeboat.domain.arn import ResourceArn, ResourceRef
+from lifeboat.domain.arn import REGION_PATTERN, ResourceArn, ResourceRef
 from lifeboat.domain.models import CamelModel
 
 DEFAULT_MAX_RECOVERY_SECONDS = 600
@@ -32,17 +35,20 @@ OPT_IN_TAG, OPT_IN_VALUE = "lifeboat:experiments", "allowed"
 class FaultKind(StrEnum):
     RDS_REBOOT_FAILOVER = "rds-reboot-failover"
     AURORA_CLUSTER_FAILOVER = "aurora-cluster-failover"
+    REPLICA_PROMOTION_DRILL = "replica-promotion-drill"
 
     @property
     def arn_kind(self) -> str:
         """The RDS ARN kind the fault applies to."""
-        return "db" if self is FaultKind.RDS_REBOOT_FAILOVER else "cluster"
+        return "cluster" if self is FaultKind.AURORA_CLUSTER_FAILOVER else "db"
 
     @property
     def rollback(self) -> str | None:
         """What undoing the fault means, or None where nothing changed that can be undone."""
         if self is FaultKind.AURORA_CLUSTER_FAILOVER:
             return "fail the writer back to the original instance"
+        if self is FaultKind.REPLICA_PROMOTION_DRILL:
+            return "delete the drill copy"
         return None
 
 
@@ -58,6 +64,8 @@ class ExperimentSpec(CamelModel):
     max_recovery_seconds: int = Field(default=DEFAULT_MAX_RECOVERY_SECONDS, gt=0)
     max_replica_lag_seconds: int = Field(default=DEFAULT_MAX_REPLICA_LAG_SECONDS, gt=0)
     rollback: bool = True
+    # replica-promotion-drill: the DR region the drill copy is made and promoted in.
+    region: str | None = Field(default=None, pattern=REGION_PATTERN)
 
     def kind_problem(self) -> str | None:
         """Why the fault cannot apply to the resource's type (None when it can)."""
@@ -65,6 +73,13 @@ class ExperimentSpec(CamelModel):
         if ref.service != "rds" or ref.kind != self.kind.arn_kind:
             wanted = "an RDS DB instance" if self.kind.arn_kind == "db" else "an Aurora DB cluster"
             return f"{self.kind.value} needs {wanted}; {self.resource_arn} is not one"
+        if self.kind is FaultKind.REPLICA_PROMOTION_DRILL and (
+            self.region is None or self.region == ref.region
+        ):
+            return (
+                f"{self.kind.value} needs region: a DR region of {self.resource_arn} to promote "
+                "the drill copy in"
+            )
         return None
 
 
@@ -161,7 +176,8 @@ def post_check_problems(
     problems = []
     if after.status != "available":
         problems.append(f"{spec.resource_arn} is {after.status} after the experiment")
-    if before.endpoint and after.endpoint != before.endpoint:
+    drill_copy = spec.kind is FaultKind.REPLICA_PROMOTION_DRILL  # a new instance: its own endpoint
+    if before.endpoint and after.endpoint != before.endpoint and not drill_copy:
         problems.append(
             f"the endpoint changed ({before.endpoint} -> {after.endpoint}): clients must reconnect"
         )

@@ -30,6 +30,7 @@ from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.experiments import (
     ExperimentOutcome,
     ExperimentSpec,
+    FaultKind,
     TargetState,
     post_check_problems,
     pre_check_problems,
@@ -37,6 +38,7 @@ from lifeboat.domain.experiments import (
 )
 from lifeboat.domain.operations import OperationStatus, OperationType
 from lifeboat.domain.points import choose
+from lifeboat.domain.restore import drill_identifier
 from lifeboat.errors import (
     ExperimentStopped,
     InvalidInput,
@@ -46,6 +48,7 @@ from lifeboat.errors import (
 )
 from lifeboat.handler import parse
 from lifeboat.observability import MetricUnit, logger, metrics
+from lifeboat.service import drill_copy
 from lifeboat.service.deps import Deps
 from lifeboat.service.notify import publish
 from lifeboat.state.experiment_stop import stopped_at
@@ -72,7 +75,15 @@ def prepare(request: PrepareInput, deps: Deps) -> ExperimentRun:
         problems = [str(exc)]
     else:
         problems = _pre_check(spec, before, deps, now)
+    drill = spec.kind is FaultKind.REPLICA_PROMOTION_DRILL and spec.region is not None
+    target = config.policies.get(_policy_name(deps, spec.resource_arn) or "")
     run = ExperimentRun(
+        drill_copy=drill_identifier(spec.resource_arn, request.start_time, request.execution_id)
+        if drill
+        else None,
+        drill_kms_key_id=(
+            t.kms_key_id if target and spec.region and (t := target.target(spec.region)) else None
+        ),
         operation_id=experiment_operation_id(asked.experiment, request.start_time, request.execution_id),
         name=asked.experiment,
         spec=spec,
@@ -105,10 +116,15 @@ def prepare(request: PrepareInput, deps: Deps) -> ExperimentRun:
     return run
 
 
+def _policy_name(deps: Deps, arn: str) -> str | None:
+    """The resource's policy, as its backups recorded it."""
+    return next((op.policy for op in deps.store.history_of(arn) if op.policy), None)
+
+
 def _pre_check(spec: ExperimentSpec, before: TargetState, deps: Deps, now: datetime) -> list[str]:
     ref = ResourceRef.parse(spec.resource_arn)
     history = deps.store.history_of(spec.resource_arn)
-    policy_name = next((op.policy for op in history if op.policy), None)
+    policy_name = _policy_name(deps, spec.resource_arn)
     policy = deps.config().policies.get(policy_name) if policy_name else None
     try:
         newest = choose(history, region=ref.region, source_region=ref.region, recovery_point_id=None, now=now)
@@ -172,9 +188,13 @@ def _check_stop(run: ExperimentRun, deps: Deps) -> None:
 
 def inject(step: StepInput, deps: Deps) -> dict[str, Any]:
     run = step.run
-    assert run.before is not None
+    if run.before is None:
+        raise InvalidInput(f"experiment {run.operation_id} has no state read before the fault")
     _check_stop(run, deps)
-    fault = fault_targets.inject(deps.clients, run.spec.kind, run.spec.resource_arn, run.before)
+    if run.spec.kind is FaultKind.REPLICA_PROMOTION_DRILL:
+        fault = drill_copy.create(run, deps)
+    else:
+        fault = fault_targets.inject(deps.clients, run.spec.kind, run.spec.resource_arn, run.before)
     at = deps.now()
     deps.store.record_details(run.operation_id, {"fault": fault, "injectedAt": at.isoformat()})
     metrics.add_metric(name="ExperimentFaultsInjected", unit=MetricUnit.Count, value=1)
@@ -185,8 +205,11 @@ def inject(step: StepInput, deps: Deps) -> dict[str, Any]:
 def observe(step: StepInput, deps: Deps) -> Observed:
     """Recovered (the fault visible and the resource available) or ResourceNotReady."""
     run = step.run
-    assert run.before is not None and step.injected is not None
+    if run.before is None or step.injected is None:
+        raise InvalidInput("observing an experiment needs its state before the fault and the fault")
     _check_stop(run, deps)
+    if run.spec.kind is FaultKind.REPLICA_PROMOTION_DRILL:
+        return drill_copy.observe(run, deps, datetime.fromisoformat(step.injected["at"]))
     after = fault_targets.target_state(deps.clients, run.spec.kind, run.spec.resource_arn)
     done, seen = recovered(run.spec, run.before, after)
     if not done:
@@ -199,7 +222,8 @@ def roll_back(step: StepInput, deps: Deps) -> dict[str, Any]:
     """Undo the fault where a rollback exists (Aurora: the original writer writes again).
     Idempotent: asks only while another instance writes; ResourceNotReady until it is done."""
     run = step.run
-    assert run.before is not None
+    if run.before is None:
+        raise InvalidInput(f"experiment {run.operation_id} has no state read before the fault")
     if run.spec.kind.rollback is None or not run.spec.rollback or run.before.writer is None:
         return {"rollback": "none"}
     now = fault_targets.target_state(deps.clients, run.spec.kind, run.spec.resource_arn)
