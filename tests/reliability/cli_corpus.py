@@ -33,7 +33,17 @@ class BadArguments(NamedTuple):
 
 
 # Commands that take --local, --stack and --region.
-TWO_WAYS = frozenset({("backup", "run"), ("cleanup",), ("health",), ("restore",), ("drill",), ("failover",)})
+TWO_WAYS = frozenset(
+    {
+        ("backup", "run"),
+        ("cleanup",),
+        ("health",),
+        ("restore",),
+        ("drill",),
+        ("failover",),
+        ("experiment", "run"),
+    }
+)
 DEPLOYED = ("--stack", "lifeboat-test", "--region", "us-east-1")
 
 CASES = (

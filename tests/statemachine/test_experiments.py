@@ -13,6 +13,7 @@ from typing import Any
 from unittest import mock
 
 from lifeboat.aws import fault_targets
+from lifeboat.demo.experiments import STOP_ALARM, prepare_experiments
 from lifeboat.demo.fleet import DEMO_CLUSTERS, DemoFleet, seed_demo_fleet
 from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.local.runtime import LocalCloud
@@ -20,8 +21,7 @@ from lifeboat.service.experiment_control import answer_approval, stop_experiment
 
 from .backup_support import FAST, demo_instances, run
 
-OPT_IN = [{"Key": "lifeboat:experiments", "Value": "allowed"}]
-ALARM = "orders-db-errors"
+ALARM = STOP_ALARM
 
 
 @dataclass
@@ -67,9 +67,7 @@ class ExperimentWorld:
 
 @contextmanager
 def experiment_world(tmp_path: Path) -> Iterator[ExperimentWorld]:
-    """orders-db Multi-AZ and ledger-aurora with a writer and a reader, both opted in and backed up
-    today; experiments: a reboot with failover (stop alarm orders-db-errors), an Aurora failover,
-    and a critical reboot."""
+    """The demo's experiments (demo/experiments.py) on orders-db and ledger-aurora, backed up today."""
     with LocalCloud(time_scale=FAST, log_file=tmp_path / "local.log") as cloud:
         fleet = seed_demo_fleet(
             cloud,
@@ -79,39 +77,7 @@ def experiment_world(tmp_path: Path) -> Iterator[ExperimentWorld]:
             tables=(),
             caches=(),
         )
-        rds = cloud.client("rds")
-        rds.modify_db_instance(DBInstanceIdentifier="orders-db", MultiAZ=True, ApplyImmediately=True)
-        for member in ("ledger-aurora-1", "ledger-aurora-2"):
-            rds.create_db_instance(
-                DBInstanceIdentifier=member,
-                DBClusterIdentifier="ledger-aurora",
-                Engine="aurora-postgresql",
-                DBInstanceClass="db.r6g.large",
-            )
-        for arn in (fleet.instances["orders-db"], fleet.clusters["ledger-aurora"]):
-            rds.add_tags_to_resource(ResourceName=arn, Tags=OPT_IN)
-        cloud.client("cloudwatch").put_metric_alarm(
-            AlarmName=ALARM,
-            MetricName="Errors",
-            Namespace="Orders",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
-        orders, ledger = fleet.instances["orders-db"], fleet.clusters["ledger-aurora"]
-        fleet.config["experiments"] = {
-            "orders-reboot": {"kind": "rds-reboot-failover", "resourceArn": orders, "stopAlarms": [ALARM]},
-            "ledger-failover": {"kind": "aurora-cluster-failover", "resourceArn": ledger},
-            "orders-critical": {"kind": "rds-reboot-failover", "resourceArn": orders, "critical": True},
-            "orders-promotion": {
-                "kind": "replica-promotion-drill",
-                "resourceArn": orders,
-                "region": "us-west-2",
-            },
-        }
-        cloud.put_config(fleet.config)
+        prepare_experiments(cloud, fleet)
         assert run(cloud, cloud.start_backup("daily", datetime.now(UTC)))["status"] == "SUCCEEDED"
         yield ExperimentWorld(cloud, fleet)
 
@@ -210,6 +176,7 @@ def test_a_refused_critical_experiment_injects_nothing(tmp_path: Path) -> None:
         assert run(world.cloud, waiting)["status"] == "FAILED"
         op = world.experiment("orders-critical")
         assert op.details["outcome"] == "REFUSED" and "fault" not in op.details
+        assert op.details["reasons"] == ["refused by sre@example.com"]
         assert world.instance("orders-db")["AvailabilityZone"] == before
 
 

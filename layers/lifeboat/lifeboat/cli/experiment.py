@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from lifeboat.cli.console import console, request_or_refusal
 from lifeboat.cli.failover import step_outputs
@@ -15,7 +16,7 @@ from lifeboat.cli.outcomes import execution_cause
 from lifeboat.contracts.experiments import ExperimentRequest
 from lifeboat.state.store import StateStore
 
-__all__ = ["experiment_app"]
+__all__ = ["experiment_app", "print_experiment"]
 
 experiment_app = typer.Typer(help="Failover experiments under safety controls.", no_args_is_help=True)
 STACK = Annotated[str, typer.Option(help="Deployed stack name.")]
@@ -25,6 +26,12 @@ REGION = Annotated[str | None, typer.Option(help="Region of the deployed stack."
 @experiment_app.command("run")
 def run(
     name: Annotated[str, typer.Argument(help="Experiment of the config (experiments.<name>).")],
+    local: Annotated[
+        bool, typer.Option(help="Run on the emulated account with the demo fleet and its experiments.")
+    ] = False,
+    approve: Annotated[
+        bool, typer.Option(help="--local: approve a critical experiment when it asks (else it is refused).")
+    ] = False,
     stack: STACK = "lifeboat-dev",
     region: REGION = None,
 ) -> None:
@@ -38,6 +45,10 @@ def run(
     )
     if request is None:
         raise typer.Exit(2)
+    if local:
+        from lifeboat.cli.local_mode import local_mode
+
+        raise typer.Exit(local_mode().experiment(request, approve=approve))
     deployed = DeployedStack.find(stack, region)
     sfn = deployed.client("stepfunctions")
     execution = sfn.start_execution(
@@ -45,14 +56,19 @@ def run(
     )["executionArn"]
     console.print(f"Started {execution} (emergency stop: lifeboat experiment stop --all --stack {stack})")
     described = wait_for(sfn, execution)
-    result = next((o for o in step_outputs(sfn, execution) if "outcome" in o and "notification" in o), None)
+    raise typer.Exit(print_experiment(described, step_outputs(sfn, execution), console))
+
+
+def print_experiment(described: dict[str, Any], outputs: list[dict[str, Any]], out: Console) -> int:
+    """The experiment's summary; exit 0 only when it PASSED."""
+    result = next((o for o in outputs if "outcome" in o and "notification" in o), None)
     if result is None:
-        console.print(f"[red]experiment {described['status']}[/]: {execution_cause(described)}")
-        raise typer.Exit(1)
+        out.print(f"[red]experiment {described['status']}[/]: {execution_cause(described)}")
+        return 1
     colour = "green" if result["passed"] else "red"
-    console.print(f"[{colour}]{result['notification']['subject']}[/]")
-    console.print(result["notification"]["message"], markup=False, highlight=False)
-    raise typer.Exit(0 if result["passed"] else 1)
+    out.print(f"[{colour}]{result['notification']['subject']}[/]")
+    out.print(result["notification"]["message"], markup=False, highlight=False)
+    return 0 if result["passed"] else 1
 
 
 @experiment_app.command("approve")

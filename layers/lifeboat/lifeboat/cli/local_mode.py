@@ -37,6 +37,8 @@ class LocalMode(Protocol):
 
     def failover(self, request: dict[str, Any]) -> int: ...
 
+    def experiment(self, request: dict[str, Any], *, approve: bool) -> int: ...
+
 
 _registered: list[LocalMode] = []
 

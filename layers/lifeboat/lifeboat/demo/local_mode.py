@@ -15,19 +15,23 @@ from lifeboat.cli.backup import finish_run, follow_run
 from lifeboat.cli.cleanup import local_plan, print_plan, print_run
 from lifeboat.cli.console import console
 from lifeboat.cli.drill import print_drills
+from lifeboat.cli.experiment import print_experiment
 from lifeboat.cli.failover import print_failover, step_outputs
 from lifeboat.cli.restore import DEMO_RESOURCE, print_restore, restore_request
 from lifeboat.contracts.cleanup import CleanupRequest
 from lifeboat.contracts.restore import DrillRunRequest
 from lifeboat.demo.acts import ACTS
 from lifeboat.demo.context import DemoContext
+from lifeboat.demo.experiments import prepare_experiments
 from lifeboat.demo.failover_act import DEMO_LAG_SECONDS, PLAN, TARGET_REGION, ZONE_NAME, prepare_failover
 from lifeboat.demo.fleet import DemoFleet, seed_demo_fleet
 from lifeboat.demo.rpo_breach import DEMO_REPLICA, EMULATED_REPLICA_LAG_SECONDS, add_demo_replica
 from lifeboat.domain.health import HealthReport
+from lifeboat.domain.operations import OperationStatus, OperationType
 from lifeboat.domain.policy import Tier
 from lifeboat.local.events import MONITOR
 from lifeboat.local.runtime import LocalCloud
+from lifeboat.service.experiment_control import answer_approval
 
 __all__ = ["EmulatedAccount"]
 
@@ -106,6 +110,22 @@ class EmulatedAccount:
             history = cloud.client("stepfunctions")
             return print_failover(described, step_outputs(history, execution), console)
 
+    def experiment(self, request: dict[str, Any], *, approve: bool) -> int:
+        """One of the demo's experiments; a critical one is approved (``--approve``) or refused by
+        the local operator once it asks."""
+        with LocalCloud() as cloud:
+            fleet = _seeded(cloud)
+            known = prepare_experiments(cloud, fleet)
+            console.print(f"Experiments of the demo config: {', '.join(sorted(known))}")
+            execution = cloud.start_execution("ExperimentStateMachine", request)
+            sfn = cloud.client("stepfunctions")
+            while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+                for waiting in _awaiting_approval(cloud):
+                    console.print(f"{waiting}: {'approving' if approve else 'refusing'} it (--approve)")
+                    answer_approval(sfn, cloud.store(), waiting, approve=approve, by="local operator")
+                time.sleep(0.05)
+            return print_experiment(cloud.wait(execution), step_outputs(sfn, execution), console)
+
     def _backup(self, tier: Tier, *, resources: list[str] | None, time_scale: float, demo: bool) -> int:
         """A backup run followed live; the demo delivers the real schedule event, then plays its acts."""
         started = time.monotonic()
@@ -134,6 +154,17 @@ class EmulatedAccount:
                     f"AWS API calls metered: {sum(cloud.meter.calls.values())}"
                 )
         return code
+
+
+def _awaiting_approval(cloud: LocalCloud) -> list[str]:
+    """Experiments whose task token waits for an answer."""
+    running = cloud.store().by_type_status(OperationType.EXPERIMENT, OperationStatus.RUNNING, limit=50)
+    return [
+        op.operation_id
+        for op in running
+        if op.details.get("approvalToken")
+        and not (op.details.get("approvedBy") or op.details.get("deniedBy"))
+    ]
 
 
 def _seeded(cloud: LocalCloud) -> DemoFleet:

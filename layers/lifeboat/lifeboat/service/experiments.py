@@ -251,14 +251,22 @@ def _outcome(step: StepInput, deps: Deps) -> tuple[ExperimentOutcome, list[str]]
         fallback = f"emergency stop asked at {stop:%Y-%m-%d %H:%M:%S}Z" if stop else "stopped"
         return ExperimentOutcome.STOPPED, [_cause(error) or fallback]
     if name in ("ApprovalDenied", "States.Timeout") and step.injected is None:
-        why = _cause(error) if name == "ApprovalDenied" else "no approval within 24 hours"
-        return ExperimentOutcome.REFUSED, [why]
+        return ExperimentOutcome.REFUSED, [_refusal(run, name, error, deps)]
     if error:
         return ExperimentOutcome.FAILED, [f"{name}: {_cause(error)}"]
     if step.observed is None or run.before is None:
         return ExperimentOutcome.FAILED, ["the workflow ended without observing a recovery"]
     problems = post_check_problems(run.spec, run.before, step.observed.after, step.observed.recovery_seconds)
     return (ExperimentOutcome.FAILED if problems else ExperimentOutcome.PASSED), problems
+
+
+def _refusal(run: ExperimentRun, name: str, error: dict[str, Any], deps: Deps) -> str:
+    """Why approval did not come: none within the wait, or who refused it."""
+    if name == "States.Timeout":
+        return "no approval within 24 hours"
+    operation = deps.store.get(run.operation_id)
+    by = (operation.details if operation else {}).get("deniedBy")
+    return _cause(error) or f"refused by {by or 'an operator'}"
 
 
 def _cause(error: dict[str, Any]) -> str:
