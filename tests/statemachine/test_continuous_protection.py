@@ -189,3 +189,35 @@ def test_a_point_in_time_restore_where_nothing_is_replicated_is_refused_saying_w
         # THEN it is refused before anything is created, naming what is missing
         assert execution["status"] == "FAILED" and "are replicated to us-west-2" in execution["cause"]
         assert cloud.client("rds", WEST).describe_db_instances()["DBInstances"] == []
+
+
+def test_a_global_tables_replica_lag_is_its_regions_rpo(tmp_path: Path) -> None:
+    with protected_world(tmp_path) as (cloud, _fleet):
+        assert run(cloud, cloud.start_backup("daily", SCHEDULED_AT))["status"] == "SUCCEEDED"
+        # GIVEN shopping-carts is a global table with a replica in us-west-2, 800 ms behind
+        # (ReplicationLatency, published by DynamoDB in the sending region)
+        ddb = cloud.client("dynamodb")
+        ddb.update_table(TableName="shopping-carts", ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+        cloud.client("cloudwatch").put_metric_data(
+            Namespace="AWS/DynamoDB",
+            MetricData=[
+                {
+                    "MetricName": "ReplicationLatency",
+                    "Dimensions": [
+                        {"Name": "TableName", "Value": "shopping-carts"},
+                        {"Name": "ReceivingRegion", "Value": WEST},
+                    ],
+                    "Timestamp": datetime.now(UTC),
+                    "Value": 800.0,
+                    "Unit": "Milliseconds",
+                }
+            ],
+        )
+        # WHEN health runs
+        report = _health(cloud)
+        (carts,) = [h for h in report.resources if h.name == "shopping-carts"]
+        # THEN the replica is reported with its lag, and gives us-west-2 its best RPO
+        (replica,) = carts.replicas
+        assert (replica.mechanism, replica.region, replica.lag_seconds) == ("global-table", WEST, 0.8)
+        (west,) = [r for r in carts.regions if r.region == WEST]
+        assert (west.best_mechanism, west.best_rpo_seconds) == ("global-table", 0.8)

@@ -1,5 +1,6 @@
-"""Replication lag from CloudWatch, in each replica's region: ``ReplicaLag`` of RDS read
-replicas, ``AuroraGlobalDBReplicationLag`` of Aurora Global Database secondaries.
+"""Replication lag from CloudWatch: ``ReplicaLag`` of RDS read replicas and
+``AuroraGlobalDBReplicationLag`` of Aurora Global Database secondaries (in the replica's
+region), ``ReplicationLatency`` of DynamoDB global table replicas (in the sending region).
 
 Batched: one ``GetMetricData`` call per replica region answers up to 500 replicas (the API's
 query limit), whatever the fleet size; never a call per replica. A region whose CloudWatch does
@@ -41,10 +42,12 @@ class _Series:
     metric: str
     dimensions: tuple[tuple[str, str], ...]
     scale: float = 1.0
+    namespace: str = "AWS/RDS"
+    published_in: str | None = None  # where CloudWatch has it, when not the replica's region
 
     @property
     def region(self) -> str:
-        return ResourceRef.parse(self.arn).region
+        return self.published_in or ResourceRef.parse(self.arn).region
 
 
 def newest_replica_lags(clients: ClientProvider, replica_arns: Iterable[str], now: datetime) -> LagLookup:
@@ -67,6 +70,23 @@ def newest_global_lags(clients: ClientProvider, secondaries: dict[str, str], now
             scale=0.001,
         )
         for arn, source_region in secondaries.items()
+    ]
+    return _newest(clients, series, now)
+
+
+def newest_table_replica_lags(clients: ClientProvider, replicas: dict[str, str], now: datetime) -> LagLookup:
+    """The newest ReplicationLatency (milliseconds) of each DynamoDB global table replica, by
+    replica table ARN -> the region that sends to it (where the metric is published)."""
+    series = [
+        _Series(
+            arn,
+            "ReplicationLatency",
+            (("TableName", ResourceRef.parse(arn).name), ("ReceivingRegion", ResourceRef.parse(arn).region)),
+            scale=0.001,
+            namespace="AWS/DynamoDB",
+            published_in=source_region,
+        )
+        for arn, source_region in replicas.items()
     ]
     return _newest(clients, series, now)
 
@@ -99,7 +119,7 @@ def _read(
                 "Id": f"r{i}",
                 "MetricStat": {
                     "Metric": {
-                        "Namespace": "AWS/RDS",
+                        "Namespace": one.namespace,
                         "MetricName": one.metric,
                         "Dimensions": [{"Name": name, "Value": value} for name, value in one.dimensions],
                     },

@@ -89,7 +89,7 @@ class ReplicaHealth(CamelModel):
 
     replica_arn: str
     region: str
-    mechanism: Literal["read-replica", "global-database"] = "read-replica"
+    mechanism: Literal["read-replica", "global-database", "global-table"] = "read-replica"
     lag_seconds: float | None = None
     lag_at: datetime | None = None  # the minute the datapoint describes
     status: ReplicaStatus
@@ -110,7 +110,7 @@ def assess_replica(
     replica_arn: str,
     reading: LagReading | None,
     unavailable: str | None = None,
-    mechanism: Literal["read-replica", "global-database"] = "read-replica",
+    mechanism: Literal["read-replica", "global-database", "global-table"] = "read-replica",
 ) -> ReplicaHealth:
     """Judge one replica's newest lag against the target; no reading means the lag is unknown."""
     region = ResourceRef.parse(replica_arn).region

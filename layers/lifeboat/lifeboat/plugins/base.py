@@ -279,6 +279,11 @@ class ResourcePlugin(ABC):
         ``replicate_to`` where the type can); the changes made, none when all was in place."""
         self._unsupported(PluginOperation.CONTINUOUS)
 
+    def global_replicas(self, ref: ResourceRef) -> tuple[str, ...]:
+        """ARNs of the resource's replicas in other regions that its discovery does not list
+        (a DynamoDB global table's, one call); none for other types."""
+        return ()
+
     def latest_restorable(self, ref: ResourceRef) -> datetime | None:
         """The newest time a point-in-time restore of the source reaches, for types whose
         discovery does not say (one call); None when it has none."""

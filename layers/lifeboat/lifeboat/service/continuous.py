@@ -92,3 +92,21 @@ def _asked(deps: Deps, ref: ResourceRef) -> datetime | None:
     except TransientAwsError as exc:
         logger.warning("point-in-time reach unknown", extra={"resource": ref.arn, "reason": str(exc)})
         return None
+
+
+def table_replicas(deps: Deps, monitored: dict[str, Policy]) -> dict[str, tuple[str, ...]]:
+    """The global table replicas of the monitored DynamoDB tables whose policy asks for
+    continuous protection (one DescribeTable each); unknown on a transient error."""
+    found: dict[str, tuple[str, ...]] = {}
+    for arn, policy in monitored.items():
+        ref = ResourceRef.parse(arn)
+        if ref.service != "dynamodb" or policy.continuous_protection is None:
+            continue
+        try:
+            replicas = plugin_for(ref, deps.clients).global_replicas(ref)
+        except TransientAwsError as exc:
+            logger.warning("global table replicas unknown", extra={"resource": arn, "reason": str(exc)})
+            continue
+        if replicas:
+            found[arn] = replicas
+    return found

@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
 
 from lifeboat.aws import global_clusters
-from lifeboat.aws.replica_lag import newest_global_lags, newest_replica_lags
+from lifeboat.aws.replica_lag import newest_global_lags, newest_replica_lags, newest_table_replica_lags
 from lifeboat.domain.arn import ResourceArn, ResourceRef
 from lifeboat.domain.health import (
     HealthReport,
@@ -33,7 +33,7 @@ from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Policy
 from lifeboat.errors import TransientAwsError
 from lifeboat.observability import MetricUnit, logger, metrics
-from lifeboat.service.continuous import measure_continuous
+from lifeboat.service.continuous import measure_continuous, table_replicas
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import inventory
 from lifeboat.state import breakers, resource_breakers
@@ -92,6 +92,10 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         {s: ResourceRef.parse(arn).region for arn, found in secondaries.items() for s in found},
         now,
     )
+    tables = table_replicas(deps, monitored)
+    table_lags = newest_table_replica_lags(
+        deps.clients, {r: ResourceRef.parse(arn).region for arn, found in tables.items() for r in found}, now
+    )
     for region, reason in lags.unavailable.items():
         logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
     lookback = drill_lookback_days(monitored.values())
@@ -117,6 +121,15 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
                     mechanism="global-database",
                 )
                 for s in secondaries.get(arn, ())
+            ]
+            + [
+                assess_replica(
+                    r,
+                    table_lags.readings.get(r),
+                    table_lags.unavailable.get(ResourceRef.parse(arn).region),
+                    mechanism="global-table",
+                )
+                for r in tables.get(arn, ())
             ],
             drill=assess_drills(
                 policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback

@@ -13,6 +13,9 @@
 - PITR's ``LatestRestorableDateTime`` stays where it was when PITR was turned on; on AWS it
   follows the clock (about five minutes behind): answer the time of the request, as moto's RDS
   does for its instances, so the health check's point-in-time RPO is measured, not frozen.
+- moto has no global tables: ``UpdateTable`` with ``ReplicaUpdates`` (version 2019.11.21) records
+  the replica regions on the table, which ``DescribeTable`` then lists under ``Replicas``
+  (``ACTIVE``); the items are not copied (health reads the replicas and their lag only).
 - moto starts a new export for every request: a repeated ``ClientToken`` gets back the export it
   started, as on AWS (a retried copy step must not export twice).
 
@@ -169,13 +172,56 @@ def _pitr_follows_the_clock(original: Any) -> Any:
     return describe_continuous_backups
 
 
+_REPLICAS = "_lifeboat_replica_regions"
+
+
+def _replica_updates(original: Any) -> Any:
+    def update_table(self: Any) -> Any:
+        updates = self.body.get("ReplicaUpdates")
+        if not updates:
+            return original(self)
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        regions: list[str] = list(getattr(table, _REPLICAS, []))
+        for update in updates:
+            if "Create" in update and update["Create"]["RegionName"] not in regions:
+                regions.append(update["Create"]["RegionName"])
+            if "Delete" in update and update["Delete"]["RegionName"] in regions:
+                regions.remove(update["Delete"]["RegionName"])
+        setattr(table, _REPLICAS, regions)
+        rest = {k: v for k, v in self.body.items() if k != "ReplicaUpdates"}
+        if set(rest) == {"TableName"}:
+            from moto.dynamodb.responses import DynamoResult
+
+            return DynamoResult(table.describe())
+        self.body = rest
+        return original(self)
+
+    return update_table
+
+
+def _lists_replicas(original: Any) -> Any:
+    def describe(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = original(self, *args, **kwargs)
+        regions = getattr(self, _REPLICAS, [])
+        if regions:
+            key = next(iter(answer))
+            answer[key]["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in regions]
+        return answer
+
+    return describe
+
+
 def patch_dynamodb(stack: ExitStack) -> None:
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Backup, RestoredPITTable, RestoredTable
+    from moto.dynamodb.models.table import Backup, RestoredPITTable, RestoredTable, Table
     from moto.dynamodb.models.table_export import TableExport
     from moto.dynamodb.models.table_import import TableImport
     from moto.dynamodb.responses import DynamoHandler
 
+    stack.enter_context(
+        mock.patch.object(DynamoHandler, "update_table", _replica_updates(DynamoHandler.update_table))
+    )
+    stack.enter_context(mock.patch.object(Table, "describe", _lists_replicas(Table.describe)))
     stack.enter_context(
         mock.patch.object(
             DynamoDBBackend,

@@ -406,6 +406,12 @@ class DynamoDbTablePlugin(ResourcePlugin):
     def latest_restorable(self, ref: ResourceRef) -> datetime | None:
         return pitr.latest_restorable(self._ddb(ref.region), ref)
 
+    def global_replicas(self, ref: ResourceRef) -> tuple[str, ...]:
+        """The global table's replicas (version 2019.11.21) in other regions, from DescribeTable."""
+        table = self._table(ref.region, ref.name, f"describing {ref.arn}")
+        regions = [r["RegionName"] for r in table.get("Replicas", []) if r["RegionName"] != ref.region]
+        return tuple(f"arn:{ref.partition}:dynamodb:{r}:{ref.account_id}:table/{ref.name}" for r in regions)
+
     def describe_restored(self, region: str, identifier: str) -> RestoredFacts:
         table = self._table(region, identifier, f"describing {identifier} in {region}")
         return restored_facts(table, region, identifier, self._table_tags(region, table["TableArn"]))
