@@ -83,13 +83,16 @@ class LagReading(CamelModel):
     at: datetime
 
 
+ReplicaMechanism = Literal["read-replica", "global-database", "global-table"]
+
+
 class ReplicaHealth(CamelModel):
     """One read replica of a resource, in its own region (cross-region replicas included), or
     one secondary of the Aurora Global Database it writes."""
 
     replica_arn: str
     region: str
-    mechanism: Literal["read-replica", "global-database", "global-table"] = "read-replica"
+    mechanism: ReplicaMechanism = "read-replica"
     lag_seconds: float | None = None
     lag_at: datetime | None = None  # the minute the datapoint describes
     status: ReplicaStatus
@@ -110,7 +113,7 @@ def assess_replica(
     replica_arn: str,
     reading: LagReading | None,
     unavailable: str | None = None,
-    mechanism: Literal["read-replica", "global-database", "global-table"] = "read-replica",
+    mechanism: ReplicaMechanism = "read-replica",
 ) -> ReplicaHealth:
     """Judge one replica's newest lag against the target; no reading means the lag is unknown."""
     region = ResourceRef.parse(replica_arn).region

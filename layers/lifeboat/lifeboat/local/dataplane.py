@@ -191,10 +191,13 @@ class LocalDataPlane:
             raise DataPlaneError(f"no local database behind {instance_id} in {region}") from None
 
     def _create(self, region: str, instance_id: str, described: dict[str, Any]) -> str:
-        key = f"{self._token}.{region}.{instance_id}"
+        base = key = f"{self._token}.{region}.{instance_id}"
         with self._lock:  # a renamed instance keeps its database: a new one of its old name gets another
             taken = set(self._databases.values())
-        key = next(k for n in range(len(taken) + 1) if (k := key if n == 0 else f"{key}.{n}") not in taken)
+        suffix = 0
+        while key in taken:
+            suffix += 1
+            key = f"{base}.{suffix}"
         database = key if len(key) <= 63 else f"{key[:50]}.{hashlib.sha256(key.encode()).hexdigest()[:12]}"
         self._psql("postgres", ["-c", f'CREATE DATABASE "{database}"'])
         with self._lock:

@@ -36,8 +36,9 @@ from lifeboat.domain.experiments import (
     pre_check_problems,
     recovered,
 )
-from lifeboat.domain.operations import OperationStatus, OperationType
+from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.points import choose
+from lifeboat.domain.policy import Policy
 from lifeboat.domain.restore import drill_identifier
 from lifeboat.errors import (
     ExperimentStopped,
@@ -68,22 +69,23 @@ def prepare(request: PrepareInput, deps: Deps) -> ExperimentRun:
     config = deps.config()
     spec = config.experiment(asked.experiment)
     now = deps.now()
+    # One read of the resource's history: its policy (as its backups recorded it) and its points.
+    history = deps.store.history_of(spec.resource_arn)
+    policy = config.policies.get(next((op.policy for op in history if op.policy), None) or "")
     before: TargetState | None = None
     try:
         before = fault_targets.target_state(deps.clients, spec.kind, spec.resource_arn)
     except (ResourceNotFound, InvalidInput) as exc:
         problems = [str(exc)]
     else:
-        problems = _pre_check(spec, before, deps, now)
+        problems = _pre_check(spec, before, deps, now, history=history, policy=policy)
     drill = spec.kind is FaultKind.REPLICA_PROMOTION_DRILL and spec.region is not None
-    target = config.policies.get(_policy_name(deps, spec.resource_arn) or "")
+    dr_target = policy.target(spec.region) if policy and spec.region else None
     run = ExperimentRun(
         drill_copy=drill_identifier(spec.resource_arn, request.start_time, request.execution_id)
         if drill
         else None,
-        drill_kms_key_id=(
-            t.kms_key_id if target and spec.region and (t := target.target(spec.region)) else None
-        ),
+        drill_kms_key_id=dr_target.kms_key_id if dr_target else None,
         operation_id=experiment_operation_id(asked.experiment, request.start_time, request.execution_id),
         name=asked.experiment,
         spec=spec,
@@ -103,10 +105,7 @@ def prepare(request: PrepareInput, deps: Deps) -> ExperimentRun:
         status=OperationStatus.RUNNING if run.ready else OperationStatus.FAILED,
         detail="; ".join(problems) if problems else f"{spec.kind.value}: pre-checks passed",
         run_id=request.execution_id,
-    )
-    deps.store.record_details(
-        run.operation_id,
-        {
+        details={
             "experiment": run.name,
             "kind": spec.kind.value,
             "requestedBy": asked.requested_by,
@@ -116,16 +115,16 @@ def prepare(request: PrepareInput, deps: Deps) -> ExperimentRun:
     return run
 
 
-def _policy_name(deps: Deps, arn: str) -> str | None:
-    """The resource's policy, as its backups recorded it."""
-    return next((op.policy for op in deps.store.history_of(arn) if op.policy), None)
-
-
-def _pre_check(spec: ExperimentSpec, before: TargetState, deps: Deps, now: datetime) -> list[str]:
+def _pre_check(
+    spec: ExperimentSpec,
+    before: TargetState,
+    deps: Deps,
+    now: datetime,
+    *,
+    history: list[Operation],
+    policy: Policy | None,
+) -> list[str]:
     ref = ResourceRef.parse(spec.resource_arn)
-    history = deps.store.history_of(spec.resource_arn)
-    policy_name = _policy_name(deps, spec.resource_arn)
-    policy = deps.config().policies.get(policy_name) if policy_name else None
     try:
         newest = choose(history, region=ref.region, source_region=ref.region, recovery_point_id=None, now=now)
         newest_at: datetime | None = newest.taken_at
@@ -238,7 +237,7 @@ def roll_back(step: StepInput, deps: Deps) -> dict[str, Any]:
     return {"rollback": f"writer back to {run.before.writer}"}
 
 
-def _outcome(step: StepInput, deps: Deps) -> tuple[ExperimentOutcome, list[str]]:
+def _outcome(step: StepInput) -> tuple[ExperimentOutcome, list[str]]:
     """The verdict and the reasons an operator reads."""
     run = step.run
     if not run.ready:
@@ -246,27 +245,16 @@ def _outcome(step: StepInput, deps: Deps) -> tuple[ExperimentOutcome, list[str]]
     error = step.error or {}
     name = str(error.get("Error", ""))
     if name == "ExperimentStopped":
-        stop = stopped_at(deps.store)
-        # A waiting experiment's task failure may come without its cause: the stop item says it.
-        fallback = f"emergency stop asked at {stop:%Y-%m-%d %H:%M:%S}Z" if stop else "stopped"
-        return ExperimentOutcome.STOPPED, [_cause(error) or fallback]
+        return ExperimentOutcome.STOPPED, [_cause(error)]
     if name in ("ApprovalDenied", "States.Timeout") and step.injected is None:
-        return ExperimentOutcome.REFUSED, [_refusal(run, name, error, deps)]
+        why = "no approval within 24 hours" if name == "States.Timeout" else _cause(error)
+        return ExperimentOutcome.REFUSED, [why]
     if error:
         return ExperimentOutcome.FAILED, [f"{name}: {_cause(error)}"]
     if step.observed is None or run.before is None:
         return ExperimentOutcome.FAILED, ["the workflow ended without observing a recovery"]
     problems = post_check_problems(run.spec, run.before, step.observed.after, step.observed.recovery_seconds)
     return (ExperimentOutcome.FAILED if problems else ExperimentOutcome.PASSED), problems
-
-
-def _refusal(run: ExperimentRun, name: str, error: dict[str, Any], deps: Deps) -> str:
-    """Why approval did not come: none within the wait, or who refused it."""
-    if name == "States.Timeout":
-        return "no approval within 24 hours"
-    operation = deps.store.get(run.operation_id)
-    by = (operation.details if operation else {}).get("deniedBy")
-    return _cause(error) or f"refused by {by or 'an operator'}"
 
 
 def _cause(error: dict[str, Any]) -> str:
@@ -281,7 +269,7 @@ def _cause(error: dict[str, Any]) -> str:
 def record(step: StepInput, deps: Deps) -> ExperimentResult:
     """Close the EXPERIMENT operation with the outcome, the measured recovery and the checks."""
     run = step.run
-    outcome, reasons = _outcome(step, deps)
+    outcome, reasons = _outcome(step)
     if step.rollback_error:
         outcome = ExperimentOutcome.FAILED
         reasons = [*reasons, f"rollback failed: {_cause(step.rollback_error)}; undo it by hand"]

@@ -11,17 +11,24 @@ their lag (``aws/replica_lag.py``); the replicas themselves come from the discov
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
 from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
 
 from lifeboat.aws import global_clusters
-from lifeboat.aws.replica_lag import newest_global_lags, newest_replica_lags, newest_table_replica_lags
+from lifeboat.aws.replica_lag import (
+    LagLookup,
+    newest_global_lags,
+    newest_replica_lags,
+    newest_table_replica_lags,
+)
 from lifeboat.domain.arn import ResourceArn, ResourceRef
 from lifeboat.domain.health import (
     HealthReport,
     HealthStatus,
+    ReplicaMechanism,
     ResourceHealth,
     SkippedHealth,
     assess,
@@ -96,6 +103,13 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     table_lags = newest_table_replica_lags(
         deps.clients, {r: ResourceRef.parse(arn).region for arn, found in tables.items() for r in found}, now
     )
+    # Per mechanism: the replicas of each resource, their lags, and the region their lag is read
+    # in (a DynamoDB table's ReplicationLatency is published where the table sends from).
+    replica_sources: list[tuple[ReplicaMechanism, Mapping[str, Iterable[str]], LagLookup, _ReadIn]] = [
+        ("read-replica", replicas, lags, _replica_region),
+        ("global-database", secondaries, global_lags, _replica_region),
+        ("global-table", tables, table_lags, _source_region),
+    ]
     for region, reason in lags.unavailable.items():
         logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
     lookback = drill_lookback_days(monitored.values())
@@ -110,26 +124,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             deps.store.by_resource(arn, limit=HISTORY_LIMIT),
             now,
             replicas=[
-                assess_replica(r, lags.readings.get(r), lags.unavailable.get(ResourceRef.parse(r).region))
-                for r in replicas.get(arn, ())
-            ]
-            + [
-                assess_replica(
-                    s,
-                    global_lags.readings.get(s),
-                    global_lags.unavailable.get(ResourceRef.parse(s).region),
-                    mechanism="global-database",
-                )
-                for s in secondaries.get(arn, ())
-            ]
-            + [
-                assess_replica(
-                    r,
-                    table_lags.readings.get(r),
-                    table_lags.unavailable.get(ResourceRef.parse(arn).region),
-                    mechanism="global-table",
-                )
-                for r in tables.get(arn, ())
+                assess_replica(r, lookup.readings.get(r), lookup.unavailable.get(read_in(arn, r)), mechanism)
+                for mechanism, members, lookup, read_in in replica_sources
+                for r in members.get(arn, ())
             ],
             drill=assess_drills(
                 policy, drills.succeeded.get(arn), drills.failed.get(arn), now, lookback_days=lookback
@@ -161,6 +158,17 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         },
     )
     return report
+
+
+_ReadIn = Callable[[str, str], str]
+
+
+def _replica_region(source_arn: str, replica_arn: str) -> str:
+    return ResourceRef.parse(replica_arn).region
+
+
+def _source_region(source_arn: str, replica_arn: str) -> str:
+    return ResourceRef.parse(source_arn).region
 
 
 def _global_secondaries(deps: Deps, monitored: dict[str, Policy]) -> dict[str, list[str]]:

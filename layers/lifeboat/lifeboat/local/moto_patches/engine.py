@@ -4,6 +4,8 @@
   back-off budgets finishes in seconds (the ASL itself is unchanged).
 - moto builds a new boto3 client for every Lambda task: cache them (about 3x faster Maps).
 - moto's backends are not thread-safe: serialize its request handling (see below).
+- moto's ``SendTaskFailure`` drops the request's ``cause``: pass it on, as AWS does (a refused or
+  emergency-stopped experiment says who and why through it).
 - moto parses every new state machine's ASL (about a second each): parse a definition once per
   process; every emulated account creates the same ones, and executions parse them anyway.
 """
@@ -54,6 +56,15 @@ def _serialized(call_action: Any) -> Any:
     return serialized_call_action
 
 
+def _send_task_failure(self: Any) -> Any:
+    from moto.core.responses import EmptyResult
+
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
 def patch_engine(stack: ExitStack, time_scale: float) -> None:
     import time
 
@@ -82,6 +93,9 @@ def patch_engine(stack: ExitStack, time_scale: float) -> None:
     stack.enter_context(mock.patch.object(retrier_decl, "time", ScaledTime(time, time_scale)))
     stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
     stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", cached_client_for))
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    stack.enter_context(mock.patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure))
     validate = StepFunctionsParserBackend._validate_definition
     stack.enter_context(
         mock.patch.object(StepFunctionsParserBackend, "_validate_definition", _validate_once(validate))
