@@ -6,6 +6,9 @@
 - moto's backends are not thread-safe: serialize its request handling (see below).
 - moto's ``SendTaskFailure`` drops the request's ``cause``: pass it on, as AWS does (a refused or
   emergency-stopped experiment says who and why through it).
+- moto makes a state's ``heap_key`` (where an execution keeps e.g. a retrier's attempt count) on
+  first use, unlocked: two Map iterations reaching a retrier together could each make one, and
+  one of them then got an extra retry (1 + 41 copy attempts for MaxAttempts 40). Make it once.
 - moto parses every new state machine's ASL (about a second each): parse a definition once per
   process; every emulated account creates the same ones, and executions parse them anyway.
 """
@@ -56,6 +59,23 @@ def _serialized(call_action: Any) -> Any:
     return serialized_call_action
 
 
+_heap_key_lock = threading.Lock()
+
+
+def _heap_key_once(self: Any) -> str:
+    """``EvalComponent.heap_key``, made by one thread only: the Map's iterations share the state."""
+    from moto.stepfunctions.parser.asl.component import eval_component
+
+    key: str | None = self.__dict__.get("_EvalComponent__heap_key")
+    if key is None:
+        with _heap_key_lock:
+            key = self.__dict__.get("_EvalComponent__heap_key")
+            if key is None:
+                key = str(eval_component.long_uid())
+                self.__dict__["_EvalComponent__heap_key"] = key
+    return key
+
+
 def _send_task_failure(self: Any) -> Any:
     from moto.core.responses import EmptyResult
 
@@ -70,6 +90,7 @@ def patch_engine(stack: ExitStack, time_scale: float) -> None:
 
     from moto.core.responses import BaseResponse
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
         WaitFunction,
@@ -92,6 +113,7 @@ def patch_engine(stack: ExitStack, time_scale: float) -> None:
 
     stack.enter_context(mock.patch.object(retrier_decl, "time", ScaledTime(time, time_scale)))
     stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+    stack.enter_context(mock.patch.object(EvalComponent, "heap_key", property(_heap_key_once)))
     stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", cached_client_for))
     from moto.stepfunctions.responses import StepFunctionResponse
 
