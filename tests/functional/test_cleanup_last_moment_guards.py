@@ -60,10 +60,10 @@ def _history(cloud: LocalCloud) -> tuple[str, str, str, Deps]:
 
 
 def _planned_batch(deps: Deps, old: str) -> DeletionBatch:
-    plan = service.plan(
+    fleet = service.fleet_plan(
         CleanupPlanRequest(request=CleanupRequest(), execution_start_time=datetime.now(UTC)), deps
     )
-    (batch,) = plan.batches
+    (batch,) = service.batches(fleet)
     assert {(d.recovery_point_id, d.region) for d in batch.deletions} == {(old, SOURCE), (old, WEST)}
     return batch
 

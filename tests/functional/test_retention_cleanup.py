@@ -128,8 +128,7 @@ def test_a_400_day_prod_history_keeps_exactly_the_tier_windows_of_each_region(cl
     remaining = {region: snapshots(region) for region in REGIONS}
     for region in REGIONS:
         assert expected[region] <= remaining[region], region
-    deleted = [r for b in output["results"] for r in b["results"] if r["outcome"] == "deleted"]
-    assert len(deleted) == 30
+    assert (output["deleted"], output["refused"]) == (30, 0)
     assert output["deferred"] == sum(1 for d in resource.decisions if d.action is not Action.KEEP) - 30
     # AND every deletion is a SUCCEEDED operation with its reason
     deletions = operations(cloud, "DELETE")
@@ -164,8 +163,11 @@ def test_a_dry_run_returns_the_plan_and_deletes_nothing(cloud: LocalCloud) -> No
     # WHEN the cleanup workflow runs as a dry run
     plan = cleanup(cloud, dryRun=True)
     # THEN the plan lists the expired points (11 in us-east-1 and us-west-2, none yet in eu-west-1)
-    planned = [d for batch in plan["batches"] for d in batch["deletions"]]
+    items = plan["items"]
+    written = default_clients("s3", SOURCE).get_object(Bucket=items["bucket"], Key=items["key"])
+    planned = [d for batch in json.loads(written["Body"].read()) for d in batch["deletions"]]
     assert plan["dryRun"] is True
+    assert plan["toDelete"] == 22
     assert sorted({d["region"] for d in planned}) == [SOURCE, WEST]
     assert len(planned) == 22
     # AND no snapshot was deleted and no deletion was recorded
@@ -211,7 +213,7 @@ def test_the_deletion_cap_stops_a_run_and_reports_the_rest(cloud: LocalCloud) ->
     assert len(gone) == 2  # the two oldest dailies, each in both regions
     assert all("-daily-" in point for point in gone)
     # AND operators are told (SNS), and each deletion is recorded with its reason
-    (message,) = [n for n in cloud.notifications() if "deletion cap" in n["Subject"]]
+    (message,) = [n for n in cloud.notifications() if "deletion budget" in n["Subject"]]
     assert "18 expired points are deferred" in message["Message"]
     assert len(operations(cloud, "DELETE")) == 4
 
@@ -235,7 +237,8 @@ def test_snapshots_without_lifeboat_tags_are_never_deleted(cloud: LocalCloud) ->
     assert automated
     assert {replaced, "pre-upgrade-manual", *automated} <= snapshots(SOURCE)
     # AND the first run refused the replaced one and said why; the next plan keeps it as not ours
-    refused = [r for b in first["results"] for r in b["results"] if r["outcome"] == "refused"]
+    refused = first["refusals"]
+    assert first["refused"] == 1
     assert [(r["recoveryPointId"], r["region"]) for r in refused] == [(replaced, SOURCE)]
     assert "tags disagree" in refused[0]["detail"]
     assert second["keptByRule"]["not-ours"] == 1

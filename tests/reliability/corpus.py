@@ -26,6 +26,7 @@ HANDLER_EVENTS: dict[str, tuple[str, ...]] = {
     "UpdateStateFunction": ("update_state_failed.json", "update_state_copy_failed.json"),
     "CleanupPlanFunction": ("retention/cleanup_plan.json",),
     "CleanupDeleteFunction": ("retention/cleanup_delete.json",),
+    "CleanupReportFunction": ("retention/cleanup_report.json",),
     "RpoMonitorFunction": ("health/rpo_monitor_schedule.json",),
     "AlarmTriggerFunction": ("health/alarm_rpo_breach_prod.json",),
     "NotifyFunction": ("health/state_stream_batch.json",),

@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifeboat.contracts.cleanup import CleanupPlanRequest, CleanupRequest, DeletionBatch
+from lifeboat.contracts.cleanup import (
+    CleanupPlanRequest,
+    CleanupReportRequest,
+    CleanupRequest,
+    DeletionBatch,
+)
 from lifeboat.handler import parse
 from lifeboat.local.runtime import _apply_input_transformer
 from lifeboat.local.template import load_template
@@ -74,7 +79,12 @@ def test_the_daily_cleanup_schedule_starts_the_cleanup_workflow_after_the_backup
 
 
 @pytest.mark.parametrize(
-    ("name", "model"), [("cleanup_plan.json", CleanupPlanRequest), ("cleanup_delete.json", DeletionBatch)]
+    ("name", "model"),
+    [
+        ("cleanup_plan.json", CleanupPlanRequest),
+        ("cleanup_delete.json", DeletionBatch),
+        ("cleanup_report.json", CleanupReportRequest),
+    ],
 )
 def test_sample_handler_inputs_parse(name: str, model: type[Any]) -> None:
     assert isinstance(parse(model, json.loads((EVENTS / name).read_text())), model)

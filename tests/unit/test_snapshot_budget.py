@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lifeboat.domain.config import parse_config
 from lifeboat.domain.policy import Tier
-from lifeboat.domain.snapshot_budget import points_kept
+from lifeboat.domain.snapshot_budget import deletion_budget, points_kept, points_per_day
 from lifeboat.errors import ConfigError, PolicyViolation
 
 TWO_DR_REGIONS = [
@@ -108,3 +108,36 @@ def test_the_readme_prod_example_keeps_hourly_points_within_the_quota() -> None:
     # WHEN it is parsed THEN it is accepted, and its 60-minute RPO has an hourly tier behind it
     prod = parse_config(document).policy("prod")
     assert prod.rpo_minutes == 60 and prod.retention_for(Tier.HOURLY) == 1
+
+
+def test_a_resource_makes_a_point_per_tier_interval_in_its_source_and_every_dr_region() -> None:
+    # GIVEN a staging policy keeping hourly and daily points, copied to two DR regions, and a dev
+    # policy whose backups are off
+    config = parse_config(
+        {
+            "policies": {
+                "busy": {
+                    "environment": "staging",
+                    "retentionDays": {"hourly": 2, "daily": 7},
+                    "drRegions": TWO_DR_REGIONS,
+                },
+                "off": {"environment": "dev"},
+            }
+        }
+    )
+    # WHEN the points one resource makes a day are counted
+    busy, off = points_per_day(config.policy("busy")), points_per_day(config.policy("off"))
+    # THEN it is 24 hourly + 1 daily in each of 3 regions; nothing where backups are off
+    assert (busy, off) == (75.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("ceiling", "daily_expiry", "budget"),
+    [(500, 0, 500), (500, 300, 500), (500, 600, 900), (500, 3000, 4500), (10_000, 3000, 10_000)],
+)
+def test_a_cleanup_budget_is_never_below_a_day_and_a_half_of_the_fleets_expiry(
+    ceiling: int, daily_expiry: int, budget: int
+) -> None:
+    # GIVEN a deployment ceiling and what the fleet expires a day
+    # WHEN a run's deletion budget is set THEN a backlog drains (1.5 days a run) and never grows
+    assert deletion_budget(ceiling, daily_expiry) == budget

@@ -144,16 +144,17 @@ def print_run(described: dict[str, Any], console: Console) -> int:
     if output.get("dryRun"):
         console.print_json(data=output)
         return 0
-    results = [r for batch in output.get("results", []) for r in batch["results"]]
-    for result in results:
-        colour = "red" if result["outcome"] == "refused" else "green"
+    for refusal in output["refusals"]:
         console.print(
-            f"  [{colour}]{result['outcome']}[/] {result['recoveryPointId']} in {result['region']}: "
-            f"{result['detail']}"
+            f"  [red]refused[/] {refusal['recoveryPointId']} in {refusal['region']}: {refusal['detail']}"
         )
+    if output["refused"] > len(output["refusals"]):
+        console.print(f"  [red]... and {output['refused'] - len(output['refusals'])} more refused[/]")
+    results = output["results"]
     console.print(
-        f"Cleanup {output['runId']}: {sum(1 for r in results if r['outcome'] != 'refused')} deleted, "
-        f"{sum(1 for r in results if r['outcome'] == 'refused')} refused, {output['deferred']} deferred "
-        f"(cap {output['maxDeletions']}); kept by rule: {output['keptByRule']}"
+        f"Cleanup {output['runId']}: {output['deleted']} deleted, {output['alreadyDeleted']} already gone, "
+        f"{output['refused']} refused; backlog {output['deferred']} (budget {output['maxDeletions']}, "
+        f"the fleet expires about {output['dailyExpiry']} a day); kept by rule: {output['keptByRule']}. "
+        f"Every result: s3://{results['bucket']}/{results['key']}"
     )
     return 0

@@ -1,7 +1,9 @@
 """The JSON the cleanup workflow's steps receive and return (camelCase, as Step Functions carries it).
 
-The workflow's plan is compact on purpose (deletions and counts, not every kept point): 1,000
-resources with years of history must fit Step Functions' 256 KiB payload limit. The per-point
+No payload grows with the fleet: the plan writes its deletion batches to the stack's bucket and
+the workflow's Distributed Map reads them from there (``ItemReader``), its children's results go
+back to the bucket (``ResultWriter``), and the report step reads them. Step Functions' 256 KiB
+payload limit once failed a 170-resource cleanup after its deletions were made. The per-point
 plan with each kept point's reason is what ``lifeboat cleanup --dry-run`` prints.
 """
 
@@ -17,9 +19,10 @@ from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Tier
 from lifeboat.domain.retention import Decision
 
-# A hard ceiling whatever the deployment says: one night's cleanup cannot wipe a fleet, and
-# the deletion Map stays far below Step Functions' history limit.
-MAX_DELETIONS_CEILING = 1000
+# The largest per-run budget a deployment or a request can name (template MaxValue too).
+MAX_DELETIONS_CEILING = 100_000
+# Skipped resources and refused deletions a payload lists; the counts are always complete.
+LISTED = 20
 
 
 class CleanupRequest(CamelModel):
@@ -78,22 +81,31 @@ class FleetPlan(CamelModel):
     run_id: str
     now: datetime
     max_deletions: int
+    daily_expiry: int
     resources: list[ResourcePlan]
     skipped: list[SkippedCleanup]
 
 
+class S3Location(CamelModel):
+    bucket: str
+    key: str
+
+
 class CleanupPlan(CamelModel):
-    """The workflow's plan: what to delete now, and counts of everything else."""
+    """The workflow's plan: counts, and where its deletion batches are (one per resource)."""
 
     run_id: str
     dry_run: bool
     max_deletions: int
+    daily_expiry: int = Field(description="Recovery points the fleet makes, so expires, per day.")
     resources_planned: int
     kept_by_rule: dict[str, int]
     to_delete: int
-    deferred: int
-    batches: list[DeletionBatch]
-    skipped: list[SkippedCleanup]
+    deferred: int = Field(description="The backlog: expired points left for later runs.")
+    batch_count: int
+    items: S3Location
+    skipped_count: int = 0
+    skipped: list[SkippedCleanup] = Field(default_factory=list, max_length=LISTED)
 
 
 class DeletionOutcome(StrEnum):
@@ -114,3 +126,42 @@ class BatchResult(CamelModel):
     deleted: int
     refused: int
     results: list[DeletionResult]
+
+
+class ResultWriterDetails(CamelModel):
+    bucket: str = Field(alias="Bucket")
+    key: str = Field(alias="Key")
+
+
+class MapResults(CamelModel):
+    """What a Distributed Map with ``ResultWriter`` returns: where its manifest is."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    result_writer_details: ResultWriterDetails = Field(alias="ResultWriterDetails")
+
+
+class CleanupReportRequest(CamelModel):
+    plan: CleanupPlan
+    written: MapResults
+
+
+class RefusedDeletion(DeletionResult):
+    resource_arn: str
+
+
+class CleanupReport(CamelModel):
+    """A cleanup run's outcome, counted over every batch's results."""
+
+    run_id: str
+    dry_run: bool = False
+    max_deletions: int
+    daily_expiry: int
+    to_delete: int
+    deferred: int
+    kept_by_rule: dict[str, int]
+    deleted: int
+    already_deleted: int
+    refused: int
+    refusals: list[RefusedDeletion] = Field(max_length=LISTED)
+    results: S3Location = Field(description="The deletion Map's manifest: every result of the run.")

@@ -59,3 +59,26 @@ def quota_violations(policy: Policy, quota: int = DEFAULT_MANUAL_SNAPSHOT_QUOTA)
             "manualSnapshotQuota in the config"
         )
     return problems
+
+
+# A cleanup run may delete half a day's expiry more than a day's: a backlog drains, never grows.
+BACKLOG_DRAIN = 1.5
+
+
+def points_per_day(policy: Policy) -> float:
+    """Recovery points one resource of ``policy`` makes a day, in its source and DR regions.
+
+    In steady state that is what it expires a day, the least a cleanup run must be able to delete."""
+    if not policy.backups_enabled:
+        return 0.0
+    regions = [policy.effective_retention] + [policy.retention_in(t.region) for t in policy.dr_regions]
+    return sum(24 / TIER_INTERVAL_HOURS[tier] for retention in regions for tier in retention)
+
+
+def deletion_budget(ceiling: int, daily_expiry: int) -> int:
+    """A run's deletion budget: the deployment's ceiling, raised to 1.5 days of the fleet's expiry.
+
+    A fixed cap below what a fleet expires a day grows the backlog without bound until the
+    manual-snapshot quota stops backups; a budget tied to the daily expiry keeps a runaway
+    retention change (everything expired at once) to a day and a half of deletions a night."""
+    return max(ceiling, math.ceil(daily_expiry * BACKLOG_DRAIN))

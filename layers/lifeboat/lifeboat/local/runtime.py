@@ -108,6 +108,7 @@ class LocalCloud:
             self._stack.callback(self.data_plane.stop)
         self._create_state_table()
         self._create_failure_topic()
+        self._create_bucket()
         for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical_id)
         os.environ.update(self._function_environment())
@@ -185,6 +186,14 @@ class LocalCloud:
         ]["QueueArn"]
         self.client("sns").subscribe(TopicArn=self.failure_topic_arn, Protocol="sqs", Endpoint=inbox_arn)
 
+    def _create_bucket(self) -> None:
+        """The stack's bucket of work files (its name as the template gives it, locally)."""
+        name = self.template.resources["LifeboatBucket"]["Properties"]["BucketName"]
+        self.bucket: str = self._parameter_value(name) or ""
+        if not self.bucket:
+            raise UnresolvedPlaceholder(f"local mode cannot resolve the bucket name {name!r}")
+        self.client("s3").create_bucket(Bucket=self.bucket)
+
     def _resolve(self, value: Any) -> str:
         """The local value of a DefinitionSubstitution (a !GetAtt or !Ref in the template)."""
         if isinstance(value, str):
@@ -195,10 +204,13 @@ class LocalCloud:
                 return self.function_arn(logical_id)
             if logical_id == "StateTable" and attribute == "Arn":
                 return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.table_name}"
-        if value.get("Ref") == "FailureTopic":
-            return self.failure_topic_arn
-        if value.get("Ref") in self.state_machines:
-            return self.state_machines[value["Ref"]]
+        created = {
+            "FailureTopic": self.failure_topic_arn,
+            "LifeboatBucket": self.bucket,
+            **self.state_machines,
+        }
+        if value.get("Ref") in created:
+            return created[value["Ref"]]
         literal = self._parameter_value(value)
         if literal is not None:
             return literal

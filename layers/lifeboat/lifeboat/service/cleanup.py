@@ -9,8 +9,8 @@ operation is marked ``deletedAt`` so it leaves later plans.
 
 from __future__ import annotations
 
+import math
 import os
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 from lifeboat.contracts.cleanup import (
     MAX_DELETIONS_CEILING,
     BatchResult,
-    CleanupPlan,
     CleanupPlanRequest,
     DeletionBatch,
     DeletionOutcome,
@@ -43,6 +42,7 @@ from lifeboat.domain.retention import (
     decide,
     delete_operation_id,
 )
+from lifeboat.domain.snapshot_budget import deletion_budget, points_per_day
 from lifeboat.errors import RecoveryPointNotFound, ResourceNotFound, ResourceNotReady
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
@@ -62,7 +62,8 @@ _ACTIVE = frozenset({OperationStatus.PENDING.value, OperationStatus.RUNNING.valu
 
 
 def deployment_cap() -> int:
-    """The per-run deletion cap of this deployment (a stack parameter); requests may only lower it."""
+    """The per-run deletion ceiling of this deployment (a stack parameter). The run's budget is
+    never below 1.5 days of the fleet's expiry (``deletion_budget``); requests may only lower it."""
     return min(int(os.environ.get(MAX_DELETIONS_ENV, DEFAULT_MAX_DELETIONS)), MAX_DELETIONS_CEILING)
 
 
@@ -76,10 +77,13 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
     config = deps.config()
     now = deps.now()
     wanted = request.request.resources
-    cap = deployment_cap()
-    if request.request.max_deletions is not None:
-        cap = min(cap, request.request.max_deletions)
+    asked = request.request.max_deletions
+    cap = MAX_DELETIONS_CEILING if asked is None else asked
     protected = protected_resources(config, deps)
+    daily_expiry = math.ceil(
+        sum(points_per_day(config.policies[name]) for name in protected.values() if name in config.policies)
+    )
+    cap = min(deletion_budget(deployment_cap(), daily_expiry), cap)
     arns = sorted(protected) if wanted is None else sorted(set(wanted))
     plans: list[ResourcePlan] = []
     skipped: list[SkippedCleanup] = []
@@ -105,18 +109,22 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
         count = len(resource_plan.decisions)
         resource_plan.decisions, capped = capped[:count], capped[count:]
     at = request.request.scheduled_at or request.execution_start_time
-    return FleetPlan(run_id=cleanup_run_id(at), now=now, max_deletions=cap, resources=plans, skipped=skipped)
+    return FleetPlan(
+        run_id=cleanup_run_id(at),
+        now=now,
+        max_deletions=cap,
+        daily_expiry=daily_expiry,
+        resources=plans,
+        skipped=skipped,
+    )
 
 
-def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
-    """The workflow's compact plan: the deletions of this run, grouped by resource."""
-    fleet = fleet_plan(request, deps)
-    kept: Counter[str] = Counter()
-    batches: list[DeletionBatch] = []
+def batches(fleet: FleetPlan) -> list[DeletionBatch]:
+    """The run's deletions, one batch per resource (at most ``BATCH_SIZE`` each)."""
+    found: list[DeletionBatch] = []
     for resource_plan in fleet.resources:
-        kept.update(d.rule.value for d in resource_plan.decisions if d.action is Action.KEEP)
         deletions = [_planned(d) for d in resource_plan.decisions if d.action is Action.DELETE]
-        batches += [
+        found += [
             DeletionBatch(
                 resource_arn=resource_plan.arn,
                 policy=resource_plan.policy,
@@ -125,26 +133,7 @@ def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
             )
             for start in range(0, len(deletions), BATCH_SIZE)
         ]
-    decisions = [d for p in fleet.resources for d in p.decisions]
-    deferred = sum(1 for d in decisions if d.action is Action.DEFER)
-    to_delete = sum(len(b.deletions) for b in batches)
-    metrics.add_metric(name="RecoveryPointsExpired", unit=MetricUnit.Count, value=to_delete)
-    metrics.add_metric(name="DeletionsDeferred", unit=MetricUnit.Count, value=deferred)
-    logger.info(
-        "cleanup planned",
-        extra={"run_id": fleet.run_id, "to_delete": to_delete, "deferred": deferred, "kept": dict(kept)},
-    )
-    return CleanupPlan(
-        run_id=fleet.run_id,
-        dry_run=request.request.dry_run,
-        max_deletions=fleet.max_deletions,
-        resources_planned=len(fleet.resources),
-        kept_by_rule=dict(sorted(kept.items())),
-        to_delete=to_delete,
-        deferred=deferred,
-        batches=batches,
-        skipped=fleet.skipped,
-    )
+    return found
 
 
 def _planned(decision: Decision) -> PlannedDeletion:
