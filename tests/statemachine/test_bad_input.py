@@ -61,7 +61,10 @@ def test_a_malformed_resource_fails_the_run_cleanly_before_any_change(
     assert "resources.1" in execution["cause"] and "'orders-db'" in execution["cause"]
     assert snapshot_counts(cloud) == before
     assert len(cloud.operations()) == operations
-    assert cloud.notifications() == []
+    # AND the only message is the alarm on failed backup runs (as CloudWatch sends it on AWS)
+    assert [n["Subject"] for n in cloud.notifications()] == [
+        'ALARM: "lifeboat-dev-backup-executions-failed" in us-east-1'
+    ]
 
 
 def test_an_unknown_tier_fails_the_run_cleanly_before_any_change(

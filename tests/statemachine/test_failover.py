@@ -54,7 +54,7 @@ def test_a_planned_failover_promotes_switches_over_restores_and_moves_dns(tmp_pa
         # AND the old primaries are untouched
         assert world.instance("us-east-1", "orders-db")["DBInstanceStatus"] == "available"
         # AND one summary notification says what moved where
-        (summary,) = [n for n in world.cloud.notifications() if "failover" in n["Subject"].lower()]
+        (summary,) = [n for n in world.cloud.notifications() if n["Subject"].startswith("Lifeboat failover")]
         assert summary["Subject"] == f"Lifeboat failover of orders to {WEST}: DONE"
         assert "orders-db.db.example.internal. -> " in summary["Message"]
 
@@ -103,8 +103,13 @@ def test_a_lagging_replica_is_refused_without_allow_data_loss(tmp_path: Path) ->
         assert orders.status is OperationStatus.FAILED
         assert "lags 600 s, over the plan's 60 s" in orders.history[0].detail
         assert "--allow-data-loss" in orders.history[0].detail
-        (refusal,) = world.cloud.notifications()
+        notifications = world.cloud.notifications()
+        (refusal,) = [n for n in notifications if n["Subject"].startswith("Lifeboat failover")]
         assert refusal["Subject"] == f"Lifeboat failover of orders to {WEST} REFUSED: not ready"
+        # AND the failed execution set off the failover alarm, as CloudWatch would
+        assert 'ALARM: "lifeboat-dev-failover-executions-failed" in us-east-1' in [
+            n["Subject"] for n in notifications
+        ]
 
         # WHEN the operator accepts the loss (an unplanned failover: the source region is down)
         execution = world.failover(targetRegion=WEST, allowDataLoss=True)
@@ -224,7 +229,7 @@ def test_a_resource_that_does_not_come_up_leaves_its_dns_and_fails_the_run_but_n
         )
         assert ".us-west-2." in (world.record("payments-db") or "")
         # AND the summary says INCOMPLETE with the failure
-        (summary,) = [n for n in world.cloud.notifications() if "failover" in n["Subject"].lower()]
+        (summary,) = [n for n in world.cloud.notifications() if n["Subject"].startswith("Lifeboat failover")]
         assert summary["Subject"] == f"Lifeboat failover of orders to {WEST}: INCOMPLETE"
         assert "FAILED    orders-db (us-east-1)" in summary["Message"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lifeboat.local.execution_alarms import execution_alarms
 from lifeboat.local.template import Template
 from lifeboat.service.health import REPLICAS_OVER_TARGET_METRIC
 
@@ -138,3 +139,22 @@ def test_the_monitor_may_read_replica_lag_and_the_fleet_wide_drill_index(
     )
     assert {"Fn::Sub": "${StateTable.Arn}/index/byTypeStatus"} in by_sid["ReadHistoryWriteHealth"]["Resource"]
     assert not [s for s in statements if any(str(a).startswith("cloudwatch:Put") for a in s["Action"])]
+
+
+def test_every_state_machine_alarms_on_its_failed_and_timed_out_executions(
+    resources: dict[str, dict[str, Any]],
+) -> None:
+    # GIVEN every state machine of the stack
+    machines = _of_type(resources, "AWS::Serverless::StateMachine")
+    assert len(machines) == 6
+    for machine in machines:
+        # WHEN the alarms watching its executions are found
+        alarms = execution_alarms(resources, machine)
+        # THEN one alarm sums its ExecutionsFailed and ExecutionsTimedOut, above 0 in 5 minutes,
+        # and notifies the failure topic (a failure its own catch cannot handle is never silent)
+        assert len(alarms) == 1, machine
+        props = resources[alarms[0]]["Properties"]
+        watched = {m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m}
+        assert watched == {"ExecutionsFailed", "ExecutionsTimedOut"}, machine
+        assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        assert props["AlarmActions"] == [{"Ref": "FailureTopic"}]

@@ -21,6 +21,12 @@ import boto3
 
 from lifeboat.aws.clients import default_clients
 from lifeboat.local.dataplane import LocalDataPlane
+from lifeboat.local.execution_alarms import (
+    FAILURE_METRICS,
+    alarm_notification,
+    execution_alarms,
+    notify_execution_ended,
+)
 from lifeboat.local.faults import FaultInjector, FaultPlan
 from lifeboat.local.lambda_emulation import LambdaContext, LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
@@ -111,6 +117,7 @@ class LocalCloud:
         self._create_bucket()
         for logical_id in self.template.of_type("AWS::Serverless::StateMachine"):
             self._create_state_machine(logical_id)
+        notify_execution_ended(self._stack, self._execution_ended)
         os.environ.update(self._function_environment())
         return self
 
@@ -258,6 +265,20 @@ class LocalCloud:
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-{logical_id}",
         )
         self.state_machines[logical_id] = str(created["stateMachineArn"])
+
+    def _execution_ended(self, state_machine_arn: str, execution_arn: str, status: str) -> None:
+        """A FAILED or TIMED_OUT execution sets off the template's alarms on it, as on AWS."""
+        if status not in FAILURE_METRICS:
+            return
+        logical_id = next((k for k, v in self.state_machines.items() if v == state_machine_arn), None)
+        for alarm in execution_alarms(self.template.resources, logical_id or ""):
+            props = self.template.resources[alarm]["Properties"]
+            reason = f"{FAILURE_METRICS[status]} 1 > 0 for {state_machine_arn}: {execution_arn} {status}"
+            notification = alarm_notification(
+                self._resolve(props["AlarmName"]), props.get("AlarmDescription", ""), reason, self.region
+            )
+            for action in props.get("AlarmActions", []):
+                self.client("sns").publish(TopicArn=self._resolve(action), **notification)
 
     # --- configuration and triggers --------------------------------------------------------
     def put_config(self, document: dict[str, Any]) -> None:
