@@ -6,6 +6,7 @@ key ARNs are swapped for the keys of the emulated account.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,11 +86,20 @@ def account(seeded: tuple[LocalCloud, DemoFleet], load_event: EventLoader) -> Ac
     return Account(cloud, fleet, load_event)
 
 
+def _file(account: Account, location: dict[str, str]) -> Any:
+    s3 = account.cloud.client("s3")
+    return json.loads(s3.get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read())
+
+
 def test_plan_expands_the_daily_run_into_protected_resources(account: Account) -> None:
     # GIVEN the plan input of the daily schedule
     # WHEN the plan handler runs
-    plan = account.invoke("PlanFunction", "plan.json")
-    # THEN orders-db is planned under prod, the dev instance is skipped with the reason, and the
+    summary = account.invoke("PlanFunction", "plan.json")
+    # THEN it returns counts and writes the plan to the stack's bucket, where the Map reads it
+    assert (summary["resourceCount"], summary["skippedCount"]) == (1, 1)
+    plan = _file(account, summary["plan"])
+    assert _file(account, summary["items"]) == plan["resources"]
+    # AND orders-db is planned under prod, the dev instance is skipped with the reason, and the
     # untagged one is not protected at all; the run id is the scheduled minute's
     assert plan["runId"] == "daily-20261122T0300Z"
     assert plan["scheduledAt"] == "2026-11-22T03:00:00Z"
@@ -114,7 +124,7 @@ def test_a_manual_run_of_a_tier_no_policy_keeps_is_refused_before_anything_runs(
         account.cloud.invoke_function("PlanFunction", event)
     # AND a schedule of that tier still plans nothing, quietly
     event["request"]["trigger"] = "schedule"
-    assert account.cloud.invoke_function("PlanFunction", event)["resources"] == []
+    assert account.cloud.invoke_function("PlanFunction", event)["resourceCount"] == 0
     assert account.snapshots("us-east-1") == []
 
 

@@ -9,6 +9,7 @@ database was green with exit 0, and ``backup run --tier yearly`` said SUCCEEDED 
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,13 +154,26 @@ def test_health_of_a_resource_that_is_not_protected_is_not_green() -> None:
     assert "not monitored" in result.output and "within their RPO target" not in result.output
 
 
+class _PlanFile:
+    """The stack's bucket as the CLI reads a run's plan from it."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self._body = json.dumps(plan).encode()
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        return {"Body": io.BytesIO(self._body)}
+
+
 def test_a_run_that_backed_up_nothing_is_not_called_a_success(capsys: pytest.CaptureFixture[str]) -> None:
     # GIVEN a finished run whose plan had every resource skipped
     plan = {"runId": "yearly-20261122T0300Z", "tier": "yearly", "scheduledAt": "2026-11-22T03:00:00Z"}
     skipped = [{"arn": VALID_ARN, "reason": "policy 'prod' has no yearly tier"}]
-    described = {"status": "SUCCEEDED", "output": json.dumps(plan | {"resources": [], "skipped": skipped})}
+    location = {"bucket": "lifeboat-dev-123456789012-us-east-1", "key": "backup/x/plan.json"}
+    summary = {"resourceCount": 0, "skippedCount": 1, "skipped": skipped, "items": location, "plan": location}
+    described = {"status": "SUCCEEDED", "output": json.dumps(plan | summary)}
+    bucket = _PlanFile(plan | {"resources": [], "skipped": skipped})
     # WHEN its verdict is printed
-    code = finish_run(described, store=None, elapsed=1.0)
+    code = finish_run(described, store=None, s3=bucket, elapsed=1.0)
     # THEN the verdict and the exit code agree: nothing was backed up, exit 1 (was "every
     # protected resource SUCCEEDED" in green, and exit 1)
     out = capsys.readouterr().out

@@ -12,11 +12,13 @@ from types import ModuleType
 from typing import Any
 
 from lifeboat.aws.tags import tag_dict
+from lifeboat.contracts.backup import PlanSummary
 from lifeboat.demo.fleet import DEMO_INSTANCES, DemoFleet, DemoInstance, seed_demo_fleet
 from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
 from lifeboat.domain.operations import Operation
 from lifeboat.domain.policy import Tier
 from lifeboat.local.runtime import LocalCloud
+from lifeboat.service import run_plan
 
 SOURCE = "us-east-1"
 DR_REGIONS = ("us-west-2", "eu-west-1")
@@ -79,6 +81,11 @@ def run(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:
     described = cloud.wait(execution_arn, timeout=120)
     if "output" in described:
         described["output"] = json.loads(described["output"])
+        if "resourceCount" in described["output"]:
+            # A backup run: its whole plan (resources and skipped) is in the stack's bucket.
+            summary = PlanSummary.model_validate(described["output"])
+            plan = run_plan.read(summary, cloud.client("s3"))
+            described["output"] = plan.model_dump(mode="json", by_alias=True, exclude_none=True)
     return described
 
 
@@ -90,3 +97,15 @@ def backup_cycle_bench() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def largest_payload(cloud: LocalCloud, execution_arn: str) -> int:
+    """The largest input or output any state of the execution carried, in bytes."""
+    sfn = cloud.client("stepfunctions")
+    sizes = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        for event in page["events"]:
+            for key, details in event.items():
+                if key.endswith("EventDetails") and isinstance(details, dict):
+                    sizes += [len(str(details.get(field, "")).encode()) for field in ("input", "output")]
+    return max(sizes)

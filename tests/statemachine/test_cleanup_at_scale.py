@@ -24,6 +24,8 @@ from lifeboat.domain.policy import Tier
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.service.deps import deps_from_env
 
+from .backup_support import largest_payload
+
 SOURCE, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 REGIONS = (SOURCE, WEST, EU)
 FLEET = 200
@@ -71,18 +73,6 @@ def _fleet_with_one_expired_point_each(cloud: LocalCloud) -> dict[str, str]:
     return expired
 
 
-def _largest_payload(cloud: LocalCloud, execution_arn: str) -> int:
-    """The largest input or output any state of the execution carried, in bytes."""
-    sfn = cloud.client("stepfunctions")
-    sizes = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        for event in page["events"]:
-            for key, details in event.items():
-                if key.endswith("EventDetails") and isinstance(details, dict):
-                    sizes += [len(str(details.get(field, "")).encode()) for field in ("input", "output")]
-    return max(sizes)
-
-
 def _snapshots(region: str) -> set[str]:
     pages = default_clients("rds", region).get_paginator("describe_db_snapshots").paginate()
     return {s["DBSnapshotIdentifier"] for page in pages for s in page["DBSnapshots"]}
@@ -120,7 +110,7 @@ def test_a_200_resource_cleanup_deletes_exactly_its_plan_with_no_payload_above_6
         gone = before[region] - _snapshots(region)
         assert gone == {point for point, where in wanted if where == region}, region
     # AND no state of the run carried more than 64 KiB (the limit is 256 KiB)
-    largest = _largest_payload(cloud, execution)
+    largest = largest_payload(cloud, execution)
     assert largest < PAYLOAD_BOUND, largest
     # AND nobody was told of a failure or a backlog
     assert cloud.notifications() == []

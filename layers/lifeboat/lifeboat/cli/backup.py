@@ -15,8 +15,9 @@ from rich.table import Table
 from lifeboat.cli.console import console, refuse
 from lifeboat.cli.local_mode import local_mode
 from lifeboat.cli.outcomes import CopyOutcome, ResourceOutcome, execution_cause, run_outcomes
-from lifeboat.contracts.backup import Plan, RunRequest
+from lifeboat.contracts.backup import Plan, PlanSummary, RunRequest
 from lifeboat.domain.policy import Tier
+from lifeboat.service import run_plan
 
 backup_app = typer.Typer(help="Backup runs.", no_args_is_help=True)
 
@@ -93,14 +94,15 @@ def _progress_of(item: dict[str, Any], copies: int, total: int) -> tuple[int, st
     return 3 + copies, f"copies {copies}/{total - 4}"
 
 
-def finish_run(described: dict[str, Any], store: Any, elapsed: float) -> int:
-    """The run's table and one verdict; the exit code says the same as the verdict."""
+def finish_run(described: dict[str, Any], store: Any, s3: Any, elapsed: float) -> int:
+    """The run's table and one verdict; the exit code says the same as the verdict. The plan is
+    read from the stack's bucket (``s3``: a client of the stack's region), where the run wrote it."""
     if described["status"] != "SUCCEEDED":
         error = described.get("error")
         cause = execution_cause(described)
         console.print(f"[red]Backup run {described['status']}[/] ({error}): {cause}", soft_wrap=True)
         return 2 if error == "InvalidInput" else 1
-    plan = Plan.model_validate(json.loads(described["output"]))
+    plan = run_plan.read(PlanSummary.model_validate_json(described["output"]), s3)
     outcomes = run_outcomes(store, plan)
     console.print(_table(plan, outcomes))
     for skipped in plan.skipped:
@@ -186,7 +188,7 @@ def _run_deployed(tier: Tier, resources: list[str] | None, stack: str, region: s
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         time.sleep(10)
     store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
-    raise typer.Exit(finish_run(dict(described), store, time.monotonic() - started))
+    raise typer.Exit(finish_run(dict(described), store, deployed.client("s3"), time.monotonic() - started))
 
 
 @backup_app.command("reset")

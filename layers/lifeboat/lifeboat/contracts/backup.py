@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field, field_validator
 
+from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.ids import normalise_time
 from lifeboat.domain.models import CamelModel
@@ -31,6 +32,7 @@ class RunRequest(CamelModel):
 class PlanRequest(CamelModel):
     request: RunRequest
     execution_start_time: datetime
+    execution_name: str | None = Field(default=None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class PlannedResource(CamelModel):
@@ -51,6 +53,20 @@ class Plan(CamelModel):
     scheduled_at: datetime
     resources: list[PlannedResource]
     skipped: list[SkippedResource]
+
+
+class PlanSummary(CamelModel):
+    """The plan as the workflow's payload carries it: counts, and where the plan's files are."""
+
+    run_id: str
+    tier: Tier
+    scheduled_at: datetime
+    resource_count: int
+    skipped_count: int
+    skipped: list[SkippedResource] = Field(max_length=LISTED)
+    # Both absent when the run has nothing to plan or skip (an hourly run no policy keeps).
+    items: S3Location | None = Field(description="The planned resources: one item each for the Map.")
+    plan: S3Location | None = Field(description="The whole plan, with every skipped resource's reason.")
 
 
 class ResourceTask(CamelModel):

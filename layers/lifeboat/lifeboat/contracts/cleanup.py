@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field
 
+from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Tier
@@ -21,8 +22,6 @@ from lifeboat.domain.retention import Decision
 
 # The largest per-run budget a deployment or a request can name (template MaxValue too).
 MAX_DELETIONS_CEILING = 100_000
-# Skipped resources and refused deletions a payload lists; the counts are always complete.
-LISTED = 20
 
 
 class CleanupRequest(CamelModel):
@@ -44,6 +43,7 @@ class CleanupRequest(CamelModel):
 class CleanupPlanRequest(CamelModel):
     request: CleanupRequest
     execution_start_time: datetime
+    execution_name: str | None = Field(default=None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class PlannedDeletion(CamelModel):
@@ -84,11 +84,6 @@ class FleetPlan(CamelModel):
     daily_expiry: int
     resources: list[ResourcePlan]
     skipped: list[SkippedCleanup]
-
-
-class S3Location(CamelModel):
-    bucket: str
-    key: str
 
 
 class CleanupPlan(CamelModel):

@@ -143,7 +143,7 @@ class EmulatedAccount:
                 execution = cloud.start_backup(tier.value, now, resources)
             follow_run(cloud, execution, fleet.config)
             described = cloud.wait(execution)
-            code = finish_run(described, cloud.store(), time.monotonic() - started)
+            code = finish_run(described, cloud.store(), cloud.client("s3"), time.monotonic() - started)
             if demo:
                 context = DemoContext(cloud=cloud, fleet=fleet, console=console)
                 for act in ACTS:

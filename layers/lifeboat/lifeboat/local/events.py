@@ -3,7 +3,8 @@
 moto stores CloudWatch alarms but never emits "Alarm State Change" events, and it does not run
 Lambda event source mappings on DynamoDB streams. Local mode therefore builds the alarm event
 EventBridge would deliver (from the alarm's definition in template.yaml) and reads the table's
-stream itself, handing each batch to the notify function as Lambda would.
+stream itself, handing each batch to the notify function as Lambda would, through the mapping's
+filters (local/stream_filters.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from botocore.config import Config
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import HealthReport
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
+from lifeboat.local.stream_filters import matches, stream_filters
 
 MONITOR = "RpoMonitorFunction"
 TRIGGER = "AlarmTriggerFunction"
@@ -131,8 +133,10 @@ class TableStream:
         return records
 
     def deliver(self) -> tuple[int, dict[str, Any]]:
-        """Hand the new records to the notify function: (records delivered, its response)."""
-        records = self.read()
+        """Hand the new records that pass the notify function's stream filters to it, as Lambda's
+        event source mapping does: (records delivered, its response). No record, no invocation."""
+        patterns = stream_filters(self.cloud.template.resources[NOTIFY])
+        records = [r for r in self.read() if not patterns or any(matches(p, r) for p in patterns)]
         if not records:
             return 0, {"batchItemFailures": []}
         return len(records), self.cloud.invoke_function(NOTIFY, {"Records": records})

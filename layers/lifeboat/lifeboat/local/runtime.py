@@ -247,8 +247,12 @@ class LocalCloud:
         A value local mode cannot resolve is left out and logged, not guessed.
         """
         resolved: dict[str, str] = {}
+        shared = self.template.body.get("Globals", {}).get("Function", {}).get("Environment", {})
+        local = self._environment()  # the globals local mode names itself (the table, the config)
+        defined = {"Globals": {k: v for k, v in shared.get("Variables", {}).items() if k not in local}}
         for logical_id, resource in self.template.of_type("AWS::Serverless::Function").items():
-            variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+            defined[logical_id] = resource["Properties"].get("Environment", {}).get("Variables", {})
+        for logical_id, variables in defined.items():
             for name, value in variables.items():
                 try:
                     resolved[name] = self._resolve(value)

@@ -7,15 +7,10 @@ writes its children's results back (``ResultWriter``), and the report counts the
 
 from __future__ import annotations
 
-import json
-import os
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
-from lifeboat.aws.errors import translated
 from lifeboat.contracts.cleanup import (
-    LISTED,
     BatchResult,
     CleanupPlan,
     CleanupPlanRequest,
@@ -23,24 +18,14 @@ from lifeboat.contracts.cleanup import (
     CleanupReportRequest,
     DeletionOutcome,
     RefusedDeletion,
-    S3Location,
 )
+from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.domain.retention import Action
-from lifeboat.errors import ConfigError, InvalidInput
+from lifeboat.errors import InvalidInput
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.cleanup import batches, fleet_plan
 from lifeboat.service.deps import Deps
-
-BUCKET_ENV = "LIFEBOAT_BUCKET"
-# A results file that is not there was named wrong: the Map writes its manifest before this step.
-_MISSING: dict[str, type[Exception]] = {"NoSuchKey": InvalidInput, "NoSuchBucket": InvalidInput}
-
-
-def work_bucket() -> str:
-    bucket = os.environ.get(BUCKET_ENV)
-    if not bucket:
-        raise ConfigError(f"{BUCKET_ENV} is not set: the stack's bucket holds each cleanup run's plan")
-    return bucket
+from lifeboat.service.work_files import get_json, put_json, run_prefix, work_bucket
 
 
 def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
@@ -51,12 +36,11 @@ def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
     kept = Counter(d.rule.value for d in decisions if d.action is Action.KEEP)
     deferred = sum(1 for d in decisions if d.action is Action.DEFER)
     to_delete = sum(len(b.deletions) for b in to_write)
-    items = S3Location(bucket=work_bucket(), key=f"cleanup/{fleet.run_id}/batches.json")
-    body = json.dumps([b.model_dump(mode="json", by_alias=True) for b in to_write]).encode()
-    with translated({}, f"writing the cleanup plan to s3://{items.bucket}/{items.key}"):
-        deps.clients("s3", deps.region).put_object(
-            Bucket=items.bucket, Key=items.key, Body=body, ContentType="application/json"
-        )
+    items = put_json(
+        deps,
+        run_prefix("cleanup", fleet.run_id, request.execution_name) + "batches.json",
+        [b.model_dump(mode="json", by_alias=True) for b in to_write],
+    )
     metrics.add_metric(name="RecoveryPointsExpired", unit=MetricUnit.Count, value=to_delete)
     metrics.add_metric(name="DeletionsDeferred", unit=MetricUnit.Count, value=deferred)
     logger.info(
@@ -117,12 +101,8 @@ def report(request: CleanupReportRequest, deps: Deps) -> CleanupReport:
 def _batch_results(deps: Deps, bucket: str, manifest_key: str) -> Iterator[BatchResult]:
     """Each succeeded child's result, one result file at a time (a failed child fails the Map)."""
     s3 = deps.clients("s3", deps.region)
-    manifest = _json(s3, bucket, manifest_key)
+    manifest = get_json(s3, S3Location(bucket=bucket, key=manifest_key))
     for result_file in manifest.get("ResultFiles", {}).get("SUCCEEDED", []):
-        for child in _json(s3, manifest.get("DestinationBucket", bucket), result_file["Key"]):
+        results = S3Location(bucket=manifest.get("DestinationBucket", bucket), key=result_file["Key"])
+        for child in get_json(s3, results):
             yield BatchResult.model_validate_json(child["Output"])
-
-
-def _json(s3: Any, bucket: str, key: str) -> Any:
-    with translated(_MISSING, f"reading s3://{bucket}/{key}"):
-        return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -1,0 +1,46 @@
+"""Lambda event filtering on the state table's stream, as the event source mapping applies it.
+
+Lambda passes a stream record to the function only when it matches one of the mapping's
+``FilterCriteria`` patterns (EventBridge pattern syntax); the others are dropped without an
+invocation. Local mode delivers the stream itself (local/events.py), so it applies the template's
+patterns the same way, and a routine write that AWS would never deliver is not delivered here.
+Only the syntax the template uses is supported (exact values in lists, nested objects); any other
+operator is refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["matches", "stream_filters"]
+
+
+def stream_filters(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The filter patterns of a function's DynamoDB stream event sources (none: every record)."""
+    patterns: list[dict[str, Any]] = []
+    for event in function["Properties"].get("Events", {}).values():
+        if event.get("Type") != "DynamoDB":
+            continue
+        for entry in event["Properties"].get("FilterCriteria", {}).get("Filters", []):
+            patterns.append(json.loads(entry["Pattern"]))
+    return patterns
+
+
+def matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Whether ``record`` matches an EventBridge-style ``pattern`` of exact values."""
+    for key, expected in pattern.items():
+        if key not in record:
+            return False
+        actual = record[key]
+        if isinstance(expected, dict):
+            if not isinstance(actual, dict) or not matches(expected, actual):
+                return False
+        elif isinstance(expected, list):
+            if any(isinstance(value, dict) for value in expected):
+                raise ValueError(f"filter operator not supported locally: {expected!r}")
+            if actual not in expected:
+                return False
+        else:
+            raise ValueError(f"a filter value must be a list or an object: {key}={expected!r}")
+    return True
