@@ -96,6 +96,7 @@ def operations(cloud: LocalCloud, type: str) -> list[dict[str, Any]]:
     return [item for item in cloud.operations() if item["type"] == type]
 
 
+@pytest.mark.timeout(900)  # 130-175 s alone (about 1,400 snapshots seeded); it went past 300 s under load
 def test_a_400_day_prod_history_keeps_exactly_the_tier_windows_of_each_region(cloud: LocalCloud) -> None:
     # GIVEN a prod database with 400 days of daily/weekly/monthly points in us-east-1 and copies
     # in us-west-2 (dailies 30 days) and eu-west-1 (dailies 45 days)

@@ -61,3 +61,23 @@ def test_the_monitor_reports_saves_and_publishes_the_live_rpo(
     assert set(dimensions[0]) == {"service", "resource", "region", "policy"}
     over = {line["environment"]: line["ResourcesOverRpo"] for line in lines if "environment" in line}
     assert over == {"prod": [1.0], "staging": [0.0]}  # EMF values are lists
+
+
+def test_the_report_gives_the_manual_snapshot_headroom_of_every_region_the_fleet_writes_to(
+    cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the prod and staging databases (points in us-east-1, us-west-2 and eu-west-1), three
+    # manual snapshots in us-east-1 and an account quota of 7 there
+    seed_backup(cloud, ORDERS_ARN, timedelta(hours=2))
+    rds = cloud.client("rds")
+    for index in range(3):
+        rds.create_db_snapshot(DBSnapshotIdentifier=f"manual-{index}", DBInstanceIdentifier="orders-db")
+    monkeypatch.setenv("MOTO_RDS_SNAPSHOT_LIMIT", "7")
+    # WHEN the monitor runs
+    report = cloud.invoke_function("RpoMonitorFunction", event("rpo_monitor_schedule.json"))
+    # THEN it reads each region's quota once, and us-east-1 is low: 4 free, under the reserve of 5
+    quotas = {(q["resourceType"], q["region"]): q for q in report["snapshotQuotas"]}
+    assert set(quotas) == {("rds:db", region) for region in ("us-east-1", "us-west-2", "eu-west-1")}
+    east = quotas[("rds:db", "us-east-1")]
+    assert (east["used"], east["max"], east["headroom"], east["low"]) == (3, 7, 4, True)
+    assert not quotas[("rds:db", "us-west-2")]["low"]

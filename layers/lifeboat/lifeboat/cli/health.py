@@ -69,6 +69,13 @@ def health(
         )
     for down, why in report.unreachable_regions.items():
         console.print(f"[red]DR region {down} {why}[/]", soft_wrap=True)
+    for quota in report.snapshot_quotas:
+        colour = "yellow" if quota.low else "dim"
+        console.print(
+            f"  [{colour}]manual snapshot quota {quota.region} ({quota.resource_type}): {quota.used} of "
+            f"{quota.max} used, {quota.headroom} free"
+            + (" - backups clean up first[/]" if quota.low else "[/]")
+        )
     circuits = [h for h in report.resources if h.circuit_open]
     for h in circuits:
         console.print(

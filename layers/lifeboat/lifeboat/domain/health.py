@@ -265,6 +265,17 @@ class SkippedHealth(CamelModel):
     reason: str
 
 
+class SnapshotHeadroom(CamelModel):
+    """Manual snapshots used and allowed for one resource type in one region (the account's)."""
+
+    resource_type: str
+    region: str
+    used: int
+    max: int
+    headroom: int
+    low: bool = Field(description="Fewer free slots than the reserve: backups clean up first.")
+
+
 class HealthReport(CamelModel):
     checked_at: datetime
     resources: list[ResourceHealth] = Field(default_factory=list)
@@ -272,6 +283,7 @@ class HealthReport(CamelModel):
     # DR regions whose breaker is open (a copy found them down): flagged at once, before any
     # resource's RPO there runs out. Region -> since when and why.
     unreachable_regions: dict[str, str] = Field(default_factory=dict)
+    snapshot_quotas: list[SnapshotHeadroom] = Field(default_factory=list)
 
     @property
     def breaches(self) -> list[ResourceHealth]:

@@ -3,7 +3,6 @@ nothing that the first run did not already change."""
 
 from __future__ import annotations
 
-import os
 from contextlib import nullcontext
 from typing import Any
 
@@ -50,6 +49,7 @@ from lifeboat.plugins.base import PluginOperation
 from lifeboat.service.continuous import ensure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
+from lifeboat.service.quota import quota_reserve
 from lifeboat.service.regions import reaching
 from lifeboat.state import resource_breakers
 
@@ -59,13 +59,6 @@ EVIDENCE_MARGIN_DAYS = 30
 # Transitional states: polling again later may see the recovery point become available.
 _IN_PROGRESS = frozenset({"creating", "copying", "pending", "backing-up"})
 MIN_SNAPSHOT_HEADROOM = 1
-QUOTA_RESERVE_ENV = "LIFEBOAT_SNAPSHOT_QUOTA_RESERVE"
-DEFAULT_QUOTA_RESERVE = 5
-
-
-def quota_reserve() -> int:
-    """Free manual-snapshot slots below which a backup first cleans up its own resource."""
-    return int(os.environ.get(QUOTA_RESERVE_ENV, DEFAULT_QUOTA_RESERVE))
 
 
 def plan(request: PlanRequest, deps: Deps) -> Plan:

@@ -43,6 +43,7 @@ from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.continuous import measure_continuous, table_replicas
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import inventory
+from lifeboat.service.quota import snapshot_headroom
 from lifeboat.state import breakers, resource_breakers
 from lifeboat.state.drills import latest_drills
 from lifeboat.state.health import save_health
@@ -139,6 +140,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         save_health(deps.store, health)
         publish_resource_metrics(health)
         report.resources.append(health)
+    report.snapshot_quotas = snapshot_headroom(deps, monitored)
     report.unreachable_regions = {
         region: f"unreachable since {b.opened_at:%Y-%m-%d %H:%MZ} ({b.failures} failed step(s)): {b.reason}"
         for region, b in sorted(breakers.open_breakers(deps.store).items())

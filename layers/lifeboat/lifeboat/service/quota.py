@@ -1,0 +1,54 @@
+"""The manual-snapshot quota as Lifeboat watches it: how many slots it keeps free, and the
+headroom of every region the fleet writes recovery points to (health reports it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.health import SnapshotHeadroom
+from lifeboat.domain.policy import Policy
+from lifeboat.errors import LifeboatError
+from lifeboat.observability import logger
+from lifeboat.plugins import plugin_for
+from lifeboat.service.deps import Deps
+
+QUOTA_RESERVE_ENV = "LIFEBOAT_SNAPSHOT_QUOTA_RESERVE"
+DEFAULT_QUOTA_RESERVE = 5
+
+
+def quota_reserve() -> int:
+    """Free manual-snapshot slots below which a backup first cleans up its own resource."""
+    return int(os.environ.get(QUOTA_RESERVE_ENV, DEFAULT_QUOTA_RESERVE))
+
+
+def snapshot_headroom(deps: Deps, monitored: Mapping[str, Policy]) -> list[SnapshotHeadroom]:
+    """One reading per resource type and region the fleet keeps points in (its source regions and
+    DR regions): one call each per run, whatever the fleet size. A region that does not answer is
+    left out and logged; its breaker and the copies' own failures say the rest."""
+    samples: dict[tuple[str, str], ResourceRef] = {}
+    for arn, policy in monitored.items():
+        ref = ResourceRef.parse(arn)
+        for region in (ref.region, *(t.region for t in policy.dr_regions)):
+            samples.setdefault((f"{ref.service}:{ref.kind}", region), ref)
+    reserve = quota_reserve()
+    readings = []
+    for (resource_type, region), ref in sorted(samples.items()):
+        try:
+            usage = plugin_for(ref, deps.clients).snapshot_quota(region)
+        except LifeboatError as exc:
+            logger.warning("snapshot quota unknown", extra={"region": region, "reason": str(exc)})
+            continue
+        if usage is not None:
+            readings.append(
+                SnapshotHeadroom(
+                    resource_type=resource_type,
+                    region=region,
+                    used=usage.used,
+                    max=usage.max,
+                    headroom=usage.headroom,
+                    low=usage.headroom < reserve,
+                )
+            )
+    return readings
