@@ -200,6 +200,10 @@ def test_the_rpo_is_ok_where_the_point_is_and_breached_only_in_the_down_region(o
     # AND during the outage the down region was flagged at once as unreachable, since when and why
     [(region, why)] = outage.rpo["unreachableRegions"].items()
     assert region == outage.down and why.startswith("unreachable since 20") and outage.down in why
+    # AND the monitor did not call the down region for its snapshot quota (its breaker is open);
+    # once the region is back, it is read again
+    assert {q["region"] for q in outage.rpo["snapshotQuotas"]} == {SOURCE, outage.healthy}
+    assert {q["region"] for q in outage.rpo_after["snapshotQuotas"]} == {SOURCE, outage.healthy, outage.down}
 
 
 def test_nothing_is_lost_duplicated_orphaned_or_stuck(outage: Outage) -> None:

@@ -15,6 +15,7 @@ from lifeboat.local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = json.loads((ROOT / "events" / "health" / "state_stream_batch.json").read_text())
+PATTERNS = stream_filters(Template(ROOT).resources["NotifyFunction"])
 
 
 def _record(kind: str, old_status: str | None, new_status: str, event: str = "MODIFY") -> dict[str, Any]:
@@ -30,8 +31,7 @@ def _record(kind: str, old_status: str | None, new_status: str, event: str = "MO
 
 
 def _delivered(record: dict[str, Any]) -> bool:
-    patterns = stream_filters(Template(ROOT).resources["NotifyFunction"])
-    return any(matches(pattern, record) for pattern in patterns)
+    return any(matches(pattern, record) for pattern in PATTERNS)
 
 
 @pytest.mark.parametrize(

@@ -112,6 +112,7 @@ class TableStream:
         )
         table = cloud.client("dynamodb").describe_table(TableName=cloud.table_name)["Table"]
         self.arn = str(table["LatestStreamArn"])
+        self._patterns = stream_filters(cloud.template.resources[NOTIFY])
         self._iterators: dict[str, str] = {}
         for shard in self.client.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]:
             self._iterators[shard["ShardId"]] = self.client.get_shard_iterator(
@@ -135,7 +136,7 @@ class TableStream:
     def deliver(self) -> tuple[int, dict[str, Any]]:
         """Hand the new records that pass the notify function's stream filters to it, as Lambda's
         event source mapping does: (records delivered, its response). No record, no invocation."""
-        patterns = stream_filters(self.cloud.template.resources[NOTIFY])
+        patterns = self._patterns
         records = [r for r in self.read() if not patterns or any(matches(p, r) for p in patterns)]
         if not records:
             return 0, {"batchItemFailures": []}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -80,8 +81,13 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
     asked = request.request.max_deletions
     cap = MAX_DELETIONS_CEILING if asked is None else asked
     protected = protected_resources(config, deps)
+    resources_per_policy = Counter(protected.values())
     daily_expiry = math.ceil(
-        sum(points_per_day(config.policies[name]) for name in protected.values() if name in config.policies)
+        sum(
+            count * points_per_day(config.policies[name])
+            for name, count in resources_per_policy.items()
+            if name in config.policies
+        )
     )
     cap = min(deletion_budget(deployment_cap(), daily_expiry), cap)
     arns = sorted(protected) if wanted is None else sorted(set(wanted))

@@ -140,10 +140,11 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         save_health(deps.store, health)
         publish_resource_metrics(health)
         report.resources.append(health)
-    report.snapshot_quotas = snapshot_headroom(deps, monitored)
+    down = breakers.open_breakers(deps.store)
+    report.snapshot_quotas = snapshot_headroom(deps, monitored, skip=set(down))
     report.unreachable_regions = {
         region: f"unreachable since {b.opened_at:%Y-%m-%d %H:%MZ} ({b.failures} failed step(s)): {b.reason}"
-        for region, b in sorted(breakers.open_breakers(deps.store).items())
+        for region, b in sorted(down.items())
     }
     metrics.add_metric(
         name="RegionsUnreachable", unit=MetricUnit.Count, value=len(report.unreachable_regions)

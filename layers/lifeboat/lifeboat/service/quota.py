@@ -4,8 +4,9 @@ headroom of every region the fleet writes recovery points to (health reports it)
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
+from lifeboat.aws.clients import fail_fast
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import SnapshotHeadroom
 from lifeboat.domain.policy import Policy
@@ -23,20 +24,26 @@ def quota_reserve() -> int:
     return int(os.environ.get(QUOTA_RESERVE_ENV, DEFAULT_QUOTA_RESERVE))
 
 
-def snapshot_headroom(deps: Deps, monitored: Mapping[str, Policy]) -> list[SnapshotHeadroom]:
+def snapshot_headroom(
+    deps: Deps, monitored: Mapping[str, Policy], skip: Set[str] = frozenset()
+) -> list[SnapshotHeadroom]:
     """One reading per resource type and region the fleet keeps points in (its source regions and
-    DR regions): one call each per run, whatever the fleet size. A region that does not answer is
-    left out and logged; its breaker and the copies' own failures say the rest."""
+    DR regions): one call each per run, whatever the fleet size. Regions in ``skip`` (breaker
+    open) are not called, and the others get the copy steps' tight retry budget: a DR region
+    that is down must not hold the monitor past its timeout. One that does not answer is left
+    out and logged."""
     samples: dict[tuple[str, str], ResourceRef] = {}
     for arn, policy in monitored.items():
         ref = ResourceRef.parse(arn)
         for region in (ref.region, *(t.region for t in policy.dr_regions)):
-            samples.setdefault((f"{ref.service}:{ref.kind}", region), ref)
+            if region not in skip:
+                samples.setdefault((f"{ref.service}:{ref.kind}", region), ref)
     reserve = quota_reserve()
+    clients = fail_fast(deps.clients)
     readings = []
     for (resource_type, region), ref in sorted(samples.items()):
         try:
-            usage = plugin_for(ref, deps.clients).snapshot_quota(region)
+            usage = plugin_for(ref, clients).snapshot_quota(region)
         except LifeboatError as exc:
             logger.warning("snapshot quota unknown", extra={"region": region, "reason": str(exc)})
             continue
