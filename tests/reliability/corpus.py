@@ -23,6 +23,7 @@ HANDLER_EVENTS: dict[str, tuple[str, ...]] = {
     "SnapshotFunction": ("snapshot.json",),
     "ValidateFunction": ("validate_source.json", "validate_copy.json"),
     "ReplicateFunction": ("replicate.json",),
+    "CopySlotFunction": ("copy_slot.json",),
     "UpdateStateFunction": ("update_state_failed.json", "update_state_copy_failed.json"),
     "CleanupPlanFunction": ("retention/cleanup_plan.json",),
     "CleanupDeleteFunction": ("retention/cleanup_delete.json",),

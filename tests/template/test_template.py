@@ -36,6 +36,7 @@ ALLOWED_ON_ANY_RESOURCE: dict[str, str] = {
     "logs:UpdateLogDelivery": "Step Functions vended log delivery: '*' only",
     "logs:DeleteLogDelivery": "Step Functions vended log delivery: '*' only",
     "logs:PutResourcePolicy": "Step Functions vended log delivery: '*' only",
+    "states:SendTaskSuccess": "a task token names no resource: no resource-level permission exists",
 }
 
 # AWS managed policies that SAM/the template may attach (none on purpose).

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lifeboat.contracts.backup import OutcomeRequest, PlanRequest, ResourceTask, StepError, StepRequest
+from lifeboat.contracts.backup import (
+    OutcomeRequest,
+    PlanRequest,
+    ResourceTask,
+    SlotRequest,
+    StepError,
+    StepRequest,
+)
 from lifeboat.domain.ids import backup_operation_id, recovery_point_id, run_id
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.domain.policy import Tier
@@ -25,6 +32,7 @@ HANDLER_INPUTS: dict[str, type[BaseModel]] = {
     "validate_source.json": StepRequest,
     "validate_copy.json": StepRequest,
     "replicate.json": StepRequest,
+    "copy_slot.json": SlotRequest,
     "update_state_succeeded.json": OutcomeRequest,
     "update_state_failed.json": OutcomeRequest,
     "update_state_copy_failed.json": OutcomeRequest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.domain.arn import ResourceArn
@@ -67,6 +67,8 @@ class PlanSummary(CamelModel):
     # Both absent when the run has nothing to plan or skip (an hourly run no policy keeps).
     items: S3Location | None = Field(description="The planned resources: one item each for the Map.")
     plan: S3Location | None = Field(description="The whole plan, with every skipped resource's reason.")
+    # The backup Map's concurrency (MaxConcurrencyPath): the config's backupConcurrency.
+    max_concurrency: int = 1000
 
 
 class ResourceTask(CamelModel):
@@ -125,6 +127,23 @@ class StepRequest(ResourceTask):
         if self.preflight.source is None:
             raise ValueError("the preflight recorded no source facts")
         return self.preflight.source
+
+
+class SlotRequest(CamelModel):
+    """A DR copy's step asking the copy gate for a slot; the token is sent when it gets one."""
+
+    step: StepRequest
+    task_token: str = Field(min_length=1, max_length=4096)
+
+    @model_validator(mode="after")
+    def _a_dr_copy(self) -> SlotRequest:
+        if self.step.target is None:
+            raise ValueError("step.target: a copy slot is for one DR region's copy")
+        return self
+
+
+class SlotAdmission(CamelModel):
+    granted: bool  # False: it waits in line, woken by the copy that frees a slot
 
 
 class RecoveryPointResult(CamelModel):

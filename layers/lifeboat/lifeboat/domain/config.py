@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PositiveInt, ValidationError, model_validator
 
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.datachecks import DataChecks
@@ -39,6 +39,12 @@ class PolicyConfig(CamelModel):
     # The account's RDS manual snapshot quota per region (Service Quotas; 100 unless raised):
     # no policy may keep more than this for a single resource.
     manual_snapshot_quota: int = Field(default=DEFAULT_MANUAL_SNAPSHOT_QUOTA, gt=QUOTA_RESERVE)
+    # Concurrent cross-region copies per destination region, by resource type, where the
+    # account's quota was raised (AWS's defaults otherwise: 20 RDS instance, 5 Aurora cluster).
+    copy_quotas: dict[str, PositiveInt] = Field(default_factory=dict)
+    # Resources a backup run works on at once: snapshots start together; copies wait at the
+    # copy gate, so this never pushes copies past AWS's quota (Distributed Map allows 10,000).
+    backup_concurrency: int = Field(default=1000, ge=1, le=10_000)
     # Regional failover: which resources move together and the DNS records that follow them.
     failover_plans: dict[str, FailoverPlanSpec] = Field(default_factory=dict)
     # Failover experiments (``lifeboat experiment run NAME``): a fault under safety controls.

@@ -385,9 +385,11 @@ class LocalCloud:
         return StateStore(self.table_name, self.client("dynamodb"))
 
     def operations(self) -> list[dict[str, Any]]:
-        """Every item of the state table (local inspection; the workflow itself never scans)."""
+        """Every item of the state table but the copy gate's (local inspection; the workflow
+        itself never scans)."""
         pages = self.client("dynamodb").get_paginator("scan").paginate(TableName=self.table_name)
-        return [from_item(item) for page in pages for item in page["Items"]]
+        items = [from_item(item) for page in pages for item in page["Items"]]
+        return [item for item in items if not str(item["operationId"]).startswith("copy-gate:")]
 
 
 @contextmanager

@@ -46,6 +46,7 @@ from lifeboat.errors import (
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import PluginOperation
+from lifeboat.service import copy_slots
 from lifeboat.service.continuous import ensure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
@@ -64,6 +65,7 @@ MIN_SNAPSHOT_HEADROOM = 1
 def plan(request: PlanRequest, deps: Deps) -> Plan:
     """Expand a run into its protected resources; every left-out resource says why."""
     config = deps.config()
+    copy_slots.check_copy_quotas(config)
     tier = request.request.tier
     scheduled_at = normalise_time(request.request.scheduled_at or request.execution_start_time)
     if not _tier_kept(config, request.request):
@@ -305,8 +307,13 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
         facts, checks = plugin_for(ref, clients).validate(
             region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
         )
+    slot = _slot(step, deps)
     if not facts.ready and facts.status in _IN_PROGRESS:
+        if slot is not None:
+            copy_slots.renew(slot, deps)
         raise ResourceNotReady(f"{point} in {region} is {facts.status}")
+    if slot is not None:
+        copy_slots.release(slot, deps)  # the copy is over, whatever its checks find
     result = ValidationResult(
         recovery_point_id=point,
         region=region,
@@ -369,8 +376,13 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
         + (f" (catch-up by run {step.run_id})" if step.catch_up else ""),
         details={"sourceRegion": ref.region},
     )
+    slot = _slot(step, deps)
     if copy.status.terminal:
+        if slot is not None:
+            copy_slots.release(slot, deps)
         raise OperationAlreadyFinished(f"{operation_id} is already {copy.status.value}")
+    if slot is not None:
+        copy_slots.renew(slot, deps)  # a copy refused for quota retries for hours
     key = None
     with reaching(deps, region, step.run_id):
         clients = fail_fast(deps.clients)
@@ -387,3 +399,12 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
     )
     metrics.add_metric(name="CopiesStarted", unit=MetricUnit.Count, value=int(outcome.created))
     return DrTarget(region=region, kms_key_id=key)
+
+
+def _slot(step: StepRequest, deps: Deps) -> copy_slots.CopySlot | None:
+    """The copy gate's slot of this step's DR copy (None for a source-region step)."""
+    if step.target is None:
+        return None
+    return copy_slots.slot_of(
+        deps, step.resource.arn, step.point, step.target.region, catch_up=bool(step.catch_up)
+    )

@@ -11,6 +11,7 @@ from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.policy import DrTarget
 from lifeboat.errors import IllegalStatusTransition
 from lifeboat.observability import MetricUnit, metrics
+from lifeboat.service import copy_slots
 from lifeboat.service.backup import EVIDENCE_MARGIN_DAYS, advance
 from lifeboat.service.backup_notices import copy_failure, failure_notification, partial_notification
 from lifeboat.service.deps import Deps
@@ -125,6 +126,10 @@ def _record_copy_failure(state: OutcomeState, target: DrTarget, deps: Deps) -> O
     region = target.region
     operation_id = copy_operation_id(point, region, catch_up=bool(state.catch_up))
     error, cause = state.failure
+    # Its slot of the copy gate goes to the next copy in line (nothing if it never got one).
+    copy_slots.release(
+        copy_slots.slot_of(deps, state.resource.arn, point, region, catch_up=bool(state.catch_up)), deps
+    )
     if deps.store.get(operation_id) is None:  # failed before it could be opened
         deps.store.open(
             operation_id=operation_id,

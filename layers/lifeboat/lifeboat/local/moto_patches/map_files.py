@@ -7,11 +7,15 @@
 - moto's engine calls S3 for these files with retries off, so one injected 5xx (local/faults.py)
   failed a whole run. Step Functions retries its own service calls: local mode gives these calls
   botocore's standard retries.
+- moto starts one worker thread per unit of a Distributed Map's concurrency, whatever the item
+  count: a backup Map of concurrency 1,000 over 3 resources started 1,000 threads. Start no more
+  workers than there are items (the same concurrency as far as the items can tell).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import ExitStack
 from typing import Any
 from unittest import mock
@@ -55,6 +59,22 @@ def _handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: 
     )
 
 
+_launch_lock = threading.Lock()
+_WORKERS = "_lifeboat_workers"
+
+
+def _workers_for_items(launch: Any) -> Any:
+    def launch_worker(self: Any, env: Any, eval_input: Any, job_pool: Any) -> Any:
+        with _launch_lock:
+            launched = getattr(job_pool, _WORKERS, 0)
+            if launched >= job_pool._jobs_number:
+                return None
+            setattr(job_pool, _WORKERS, launched + 1)
+        return launch(self, env, eval_input, job_pool)
+
+    return launch_worker
+
+
 def patch_map_files(stack: ExitStack) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
         resource_eval_s3 as item_reader,
@@ -69,3 +89,12 @@ def patch_map_files(stack: ExitStack) -> None:
         )
     )
     stack.enter_context(mock.patch.object(item_reader.ResourceEvalS3, "_get_s3_client", staticmethod(_s3)))
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as distributed,
+    )
+
+    DistributedIterationComponent = distributed.DistributedIterationComponent
+    launch = DistributedIterationComponent._launch_worker
+    stack.enter_context(
+        mock.patch.object(DistributedIterationComponent, "_launch_worker", _workers_for_items(launch))
+    )

@@ -1,0 +1,126 @@
+"""Cross-region copies admitted through the copy quota gate (``state/copy_gate.py``).
+
+The backup workflow waits in ``AcquireCopySlot`` (a ``.waitForTaskToken`` task) until this
+module sends its token: at once when the destination region has room for one more copy of the
+type, otherwise when a copy ahead of it ends and hands it the slot. A copy holds its slot from
+just before ``CopyDBSnapshot`` (or the type's copy call) until its validation sees it finished
+or its failure is recorded, renewing the lease at each poll; a slot whose holder's execution
+died returns when the lease ends: the next copy to reach the gate reclaims it, and every waiting
+copy comes back to the gate each hour (its wait times out and rejoins its place in line).
+So a large fleet's copies run as fast as AWS's quota lets them, and never hit it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from lifeboat.aws.errors import error_code, translated
+from lifeboat.contracts.backup import SlotAdmission, SlotRequest
+from lifeboat.domain.arn import ResourceRef
+from lifeboat.domain.config import PolicyConfig
+from lifeboat.domain.ids import copy_operation_id
+from lifeboat.errors import ConfigError
+from lifeboat.observability import logger
+from lifeboat.plugins import REGISTRY, plugin_class_for
+from lifeboat.service.deps import Deps
+from lifeboat.state import copy_gate
+from lifeboat.state.copy_gate import Ticket
+
+# SendTaskSuccess to a task that no longer waits (its wait timed out, its execution was stopped).
+_GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+@dataclass(frozen=True)
+class CopySlot:
+    gate: str
+    holder: str
+    limit: int
+
+
+def copy_limit(config: PolicyConfig, resource_type: str) -> int:
+    """Concurrent copies per destination region: the config's (a raised quota) or AWS's default."""
+    return config.copy_quotas.get(resource_type, REGISTRY[resource_type].max_concurrent_copies)
+
+
+def check_copy_quotas(config: PolicyConfig) -> None:
+    """A raised quota named for a type Lifeboat does not know is a typo that would go unseen."""
+    unknown = sorted(set(config.copy_quotas) - set(REGISTRY))
+    if unknown:
+        raise ConfigError(
+            f"copyQuotas: unknown resource types {', '.join(unknown)}; known: {', '.join(REGISTRY)}"
+        )
+
+
+def slot_of(deps: Deps, resource_arn: str, point: str, region: str, *, catch_up: bool) -> CopySlot:
+    resource_type = plugin_class_for(ResourceRef.parse(resource_arn)).resource_type
+    return CopySlot(
+        gate=copy_gate.gate_id(region, resource_type),
+        holder=copy_operation_id(point, region, catch_up=catch_up),
+        limit=copy_limit(deps.config(), resource_type),
+    )
+
+
+def acquire(slot: CopySlot, task_token: str, deps: Deps) -> bool:
+    """Enter the gate or queue; True when the copy may start now (its token is sent)."""
+    admission = copy_gate.acquire(
+        deps.store, slot.gate, slot.holder, task_token, limit=slot.limit, now=deps.now()
+    )
+    granted = list(admission.served)
+    if admission.granted:
+        granted.append(Ticket(number=-1, holder=slot.holder, token=task_token))
+    _deliver(deps, slot, granted)
+    logger.info(
+        "copy slot",
+        extra={
+            "gate": slot.gate,
+            "holder": slot.holder,
+            "granted": admission.granted,
+            "ticket": admission.ticket,
+        },
+    )
+    return admission.granted
+
+
+def admit(request: SlotRequest, deps: Deps) -> SlotAdmission:
+    """The ``AcquireCopySlot`` step: the copy of this point to this DR region enters or waits."""
+    step = request.step
+    if step.target is None:
+        raise ValueError("a copy slot is for one DR region's copy")
+    slot = slot_of(deps, step.resource.arn, step.point, step.target.region, catch_up=bool(step.catch_up))
+    return SlotAdmission(granted=acquire(slot, request.task_token, deps))
+
+
+def renew(slot: CopySlot, deps: Deps) -> None:
+    """The copy is still running: keep its slot another lease."""
+    if not copy_gate.renew(deps.store, slot.gate, slot.holder, now=deps.now()):
+        logger.warning("copy slot lease lost", extra={"gate": slot.gate, "holder": slot.holder})
+
+
+def release(slot: CopySlot, deps: Deps) -> None:
+    """The copy finished or failed: free its slot for the next in line (nothing if it held none)."""
+    served = copy_gate.release(deps.store, slot.gate, slot.holder, limit=slot.limit, now=deps.now())
+    _deliver(deps, slot, list(served))
+
+
+def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> int:
+    """Wake each copy handed a slot; a copy that no longer waits gives its slot to the next."""
+    sfn = deps.clients("stepfunctions", deps.region)
+    pending, woken = deque(tickets), 0
+    while pending:
+        ticket = pending.popleft()
+        try:
+            with translated({}, f"waking {ticket.holder}"):
+                sfn.send_task_success(taskToken=ticket.token, output=json.dumps({"gate": slot.gate}))
+            woken += 1
+        except ClientError as exc:
+            if error_code(exc) not in _GONE:
+                raise
+            logger.info("copy slot holder gone", extra={"gate": slot.gate, "holder": ticket.holder})
+            pending.extend(
+                copy_gate.release(deps.store, slot.gate, ticket.holder, limit=slot.limit, now=deps.now())
+            )
+    return woken
