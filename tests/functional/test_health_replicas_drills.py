@@ -253,9 +253,10 @@ def test_the_last_successful_drill_is_found_however_much_history_came_after_it(
     reports = drills["reports-db"]
     assert (reports["minutesSinceSuccess"], reports["lastStatus"]) == (40 * 24 * 60, "SUCCEEDED")
     assert reports["overdue"] is True
-    # AND the drills took two index queries for the whole fleet, beside one history query per
-    # resource, one for the DR regions whose breaker is open and one for open circuits
-    assert calls[("dynamodb", "Query")] == 2 + 2 + 1 + 1
+    # AND the drills took two index queries for the whole fleet, beside six for the fleet's recent
+    # backups and copies, two for the saved health items, one for the DR regions whose breaker is
+    # open and one for open circuits: none per resource
+    assert calls[("dynamodb", "Query")] == 2 + 6 + 2 + 1 + 1
 
 
 def test_drills_older_than_twice_the_longest_drill_interval_are_not_read(cloud: LocalCloud) -> None:

@@ -81,3 +81,39 @@ def test_the_report_gives_the_manual_snapshot_headroom_of_every_region_the_fleet
     east = quotas[("rds:db", "us-east-1")]
     assert (east["used"], east["max"], east["headroom"], east["low"]) == (3, 7, 4, True)
     assert not quotas[("rds:db", "us-west-2")]["low"]
+
+
+def _monitor_calls(cloud: LocalCloud) -> dict[tuple[str, str], int]:
+    """One scheduled run of the monitor; the state-table calls it made, by operation."""
+    before = dict(cloud.meter.calls)
+    cloud.invoke_function("RpoMonitorFunction", event("rpo_monitor_schedule.json"))
+    return {
+        key: count - before.get(key, 0)
+        for key, count in cloud.meter.calls.items()
+        if key[0] == "dynamodb" and count - before.get(key, 0)
+    }
+
+
+def test_the_monitors_state_table_calls_do_not_grow_with_the_fleet_and_a_quiet_run_writes_nothing(
+    cloud: LocalCloud,
+) -> None:
+    # GIVEN orders-db and reports-db, each backed up an hour ago into every DR region it has
+    seed_backup(cloud, ORDERS_ARN, timedelta(hours=1), regions=("us-west-2", "eu-west-1"))
+    seed_backup(cloud, REPORTS_ARN, timedelta(hours=1), regions=("us-west-2",))
+    small = _monitor_calls(cloud)
+    # WHEN 20 more staging databases, as well backed up, join the fleet
+    for index in range(20):
+        name = f"reports-shard-{index:02d}"
+        create_instance(cloud, DemoInstance(name, "staging", encrypted=False), source_key="")
+        seed_backup(
+            cloud, REPORTS_ARN.replace("reports-db", name), timedelta(hours=1), regions=("us-west-2",)
+        )
+    first = _monitor_calls(cloud)
+    # THEN the monitor reads the state table with as many queries for 22 databases as for 2 (none
+    # per resource), and writes the 20 new health items only
+    assert first[("dynamodb", "Query")] == small[("dynamodb", "Query")]
+    assert first[("dynamodb", "UpdateItem")] == 20
+    # AND the next run, with nothing changed, writes no health item at all
+    quiet = _monitor_calls(cloud)
+    assert quiet.get(("dynamodb", "UpdateItem"), 0) == 0
+    assert quiet[("dynamodb", "Query")] == small[("dynamodb", "Query")]

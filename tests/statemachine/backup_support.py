@@ -13,12 +13,13 @@ from typing import Any
 
 from lifeboat.aws.tags import tag_dict
 from lifeboat.contracts.backup import PlanSummary
+from lifeboat.contracts.restore import DrillRunSummary
 from lifeboat.demo.fleet import DEMO_INSTANCES, DemoFleet, DemoInstance, seed_demo_fleet
 from lifeboat.domain.ids import backup_operation_id, copy_operation_id, recovery_point_id
 from lifeboat.domain.operations import Operation
 from lifeboat.domain.policy import Tier
 from lifeboat.local.runtime import LocalCloud
-from lifeboat.service import run_plan
+from lifeboat.service import drill_run, run_plan
 
 SOURCE = "us-east-1"
 DR_REGIONS = ("us-west-2", "eu-west-1")
@@ -86,6 +87,12 @@ def run(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:
             summary = PlanSummary.model_validate(described["output"])
             plan = run_plan.read(summary, cloud.client("s3"))
             described["output"] = plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+        elif "drillCount" in described["output"]:
+            # A drill run: its results and skipped resources are in the stack's bucket.
+            drills = DrillRunSummary.model_validate(described["output"])
+            described["output"]["results"] = drill_run.results(drills, cloud.client("s3"))
+            skipped = drill_run.skipped(drills, cloud.client("s3"))
+            described["output"]["skipped"] = [s.model_dump(mode="json", by_alias=True) for s in skipped]
     return described
 
 
@@ -109,3 +116,17 @@ def largest_payload(cloud: LocalCloud, execution_arn: str) -> int:
                 if key.endswith("EventDetails") and isinstance(details, dict):
                     sizes += [len(str(details.get(field, "")).encode()) for field in ("input", "output")]
     return max(sizes)
+
+
+def tagged_instance(rds: Any, index: int, policy: str) -> str:
+    """A small RDS instance of a fleet, tagged with ``policy``: its ARN."""
+    created = rds.create_db_instance(
+        DBInstanceIdentifier=f"payments-ledger-shard-{index:05d}-db",
+        DBInstanceClass="db.t4g.medium",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="lifeboat",
+        MasterUserPassword="not-a-real-password-1",
+        Tags=[{"Key": "lifeboat:policy", "Value": policy}],
+    )
+    return str(created["DBInstance"]["DBInstanceArn"])

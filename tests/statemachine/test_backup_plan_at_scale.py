@@ -21,7 +21,7 @@ from lifeboat.domain.policy import Tier
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.service.deps import deps_from_env
 
-from .backup_support import largest_payload
+from .backup_support import largest_payload, tagged_instance
 
 FLEET = 5000
 PAYLOAD_BOUND = 64 * 1024
@@ -42,16 +42,7 @@ def _fleet_already_backed_up(cloud: LocalCloud) -> list[str]:
     rds, store = cloud.client("rds"), deps_from_env().store
     arns = []
     for index in range(FLEET):
-        created = rds.create_db_instance(
-            DBInstanceIdentifier=f"payments-ledger-shard-{index:05d}-db",
-            DBInstanceClass="db.t4g.medium",
-            Engine="postgres",
-            AllocatedStorage=20,
-            MasterUsername="lifeboat",
-            MasterUserPassword="not-a-real-password-1",
-            Tags=[{"Key": "lifeboat:policy", "Value": "fleet"}],
-        )
-        arn = created["DBInstance"]["DBInstanceArn"]
+        arn = tagged_instance(rds, index, "fleet")
         point = recovery_point_id(arn, Tier.DAILY, AT)
         store.open(
             operation_id=backup_operation_id(point),

@@ -56,20 +56,25 @@ def _drill_deployed(request: DrillRunRequest, stack: str, region: str | None, co
     )["executionArn"]
     console.print(f"Started {execution} (stop it with: lifeboat drill stop --stack {stack})")
     described = wait_for(sfn, execution)
-    return print_drills(
-        described, StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb")), console
-    )
+    store = StateStore(deployed.outputs["StateTableName"], deployed.client("dynamodb"))
+    return print_drills(described, store, deployed.client("s3"), console)
 
 
-def print_drills(described: dict[str, Any], store: StateStore, console: Console) -> int:
+def print_drills(described: dict[str, Any], store: StateStore, s3: Any, console: Console) -> int:
+    """Each drill's operation and one verdict; the results and the skipped resources are read from
+    the stack's bucket (``s3``: a client of the stack's region), where the run wrote them."""
+    from lifeboat.contracts.restore import DrillRunSummary
+    from lifeboat.service import drill_run
+
     if described["status"] != "SUCCEEDED":
         console.print(
             f"[red]drill run {described['status']}[/]: {described.get('error')} {execution_cause(described)}"
         )
         return 1
-    output = json.loads(described["output"])
+    summary = DrillRunSummary.model_validate_json(described["output"])
+    results = drill_run.results(summary, s3)
     failed = 0
-    for result in output["results"]:
+    for result in results:
         operation = store.get(result["operationId"])
         if operation is None:
             console.print(f"[red]no operation {result['operationId']}[/]")
@@ -77,12 +82,10 @@ def print_drills(described: dict[str, Any], store: StateStore, console: Console)
             continue
         print_operation(operation, console)
         failed += operation.status.value != "SUCCEEDED"
-    for skipped in output.get("skipped", []):
-        console.print(f"  [dim]skipped[/] {skipped['arn'].rsplit(':', 1)[-1]}: {skipped['reason']}")
-    console.print(
-        f"Drill run {output['runId']}: {len(output['results']) - failed}/{len(output['results'])} passed"
-    )
-    return 1 if failed or not output["results"] else 0
+    for skipped in drill_run.skipped(summary, s3):
+        console.print(f"  [dim]skipped[/] {skipped.arn.rsplit(':', 1)[-1]}: {skipped.reason}")
+    console.print(f"Drill run {summary.run_id}: {len(results) - failed}/{len(results)} passed")
+    return 1 if failed or not results else 0
 
 
 @drill_app.command("stop")

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field
 
-from lifeboat.contracts.work_files import LISTED, S3Location
+from lifeboat.contracts.work_files import LISTED, MapResults, S3Location
 from lifeboat.domain.arn import ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.policy import Tier
@@ -121,19 +121,6 @@ class BatchResult(CamelModel):
     deleted: int
     refused: int
     results: list[DeletionResult]
-
-
-class ResultWriterDetails(CamelModel):
-    bucket: str = Field(alias="Bucket")
-    key: str = Field(alias="Key")
-
-
-class MapResults(CamelModel):
-    """What a Distributed Map with ``ResultWriter`` returns: where its manifest is."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    result_writer_details: ResultWriterDetails = Field(alias="ResultWriterDetails")
 
 
 class CleanupReportRequest(CamelModel):

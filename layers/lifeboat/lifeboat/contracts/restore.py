@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from lifeboat.contracts.backup import Notification, StepError
+from lifeboat.contracts.work_files import LISTED, ResultWriterDetails, S3Location
 from lifeboat.domain.arn import REGION_PATTERN, ResourceArn
 from lifeboat.domain.models import CamelModel
 from lifeboat.domain.network import RestoreNetwork
@@ -208,6 +209,7 @@ class DrillRunRequest(CamelModel):
 class DrillPlanInput(CamelModel):
     request: DrillRunRequest
     execution_start_time: datetime
+    execution_name: str | None = None  # names the run's folder of work files
 
 
 class SkippedDrill(CamelModel):
@@ -219,3 +221,30 @@ class DrillRunPlan(CamelModel):
     run_id: str
     items: list[DrillItem]
     skipped: list[SkippedDrill]
+
+
+class DrillPlanSummary(CamelModel):
+    """The drill plan as the workflow carries it: counts, and where the plan's files are (the
+    Distributed Map reads ``items``); no payload grows with the fleet."""
+
+    run_id: str
+    item_count: int
+    skipped_count: int
+    skipped: list[SkippedDrill] = Field(max_length=LISTED)
+    # Both absent when there is nothing to drill or skip.
+    items: S3Location | None
+    plan: S3Location | None
+
+
+class DrillRunSummary(CamelModel):
+    """A drill run's output: its counts, the plan's file and the manifest of the drills' results
+    (``ResultWriter``); absent results when nothing was drilled."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    run_id: str
+    drill_count: int
+    skipped_count: int
+    skipped: list[SkippedDrill] = Field(max_length=LISTED)
+    plan: S3Location | None = None
+    results: ResultWriterDetails | None = None

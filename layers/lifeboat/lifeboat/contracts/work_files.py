@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ConfigDict, Field
+
 from lifeboat.domain.models import CamelModel
 
 # Entries of a fleet-sized list a payload still carries (skipped resources, refusals); the
@@ -12,3 +14,16 @@ LISTED = 20
 class S3Location(CamelModel):
     bucket: str
     key: str
+
+
+class ResultWriterDetails(CamelModel):
+    bucket: str = Field(alias="Bucket")
+    key: str = Field(alias="Key")
+
+
+class MapResults(CamelModel):
+    """What a Distributed Map with ``ResultWriter`` returns: where its manifest is."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    result_writer_details: ResultWriterDetails = Field(alias="ResultWriterDetails")

@@ -18,7 +18,7 @@ def drill_act(context: DemoContext) -> int:
         "temporary private instance, checked over SQL against the profile taken at backup time, torn down"
     )
     execution = cloud.start_execution("DrillStateMachine", {"resources": [arn], "trigger": "manual"})
-    code = print_drills(cloud.wait(execution), cloud.store(), console)
+    code = print_drills(cloud.wait(execution), cloud.store(), cloud.client("s3"), console)
     leftovers = [
         i["DBInstanceIdentifier"]
         for region in ("us-east-1", "us-west-2", "eu-west-1")

@@ -93,7 +93,7 @@ class EmulatedAccount:
             described = cloud.wait(
                 cloud.start_execution("DrillStateMachine", request.model_dump(mode="json", by_alias=True))
             )
-            return print_drills(described, cloud.store(), console)
+            return print_drills(described, cloud.store(), cloud.client("s3"), console)
 
     def failover(self, request: dict[str, Any]) -> int:
         """The demo's failover plan (orders-db by its replica, payments-db by its newest copy)."""

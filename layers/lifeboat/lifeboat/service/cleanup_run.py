@@ -25,7 +25,7 @@ from lifeboat.errors import InvalidInput
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.service.cleanup import batches, fleet_plan
 from lifeboat.service.deps import Deps
-from lifeboat.service.work_files import get_json, put_json, run_prefix, work_bucket
+from lifeboat.service.work_files import map_outputs, put_json, run_prefix, work_bucket
 
 
 def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
@@ -99,10 +99,6 @@ def report(request: CleanupReportRequest, deps: Deps) -> CleanupReport:
 
 
 def _batch_results(deps: Deps, bucket: str, manifest_key: str) -> Iterator[BatchResult]:
-    """Each succeeded child's result, one result file at a time (a failed child fails the Map)."""
     s3 = deps.clients("s3", deps.region)
-    manifest = get_json(s3, S3Location(bucket=bucket, key=manifest_key))
-    for result_file in manifest.get("ResultFiles", {}).get("SUCCEEDED", []):
-        results = S3Location(bucket=manifest.get("DestinationBucket", bucket), key=result_file["Key"])
-        for child in get_json(s3, results):
-            yield BatchResult.model_validate_json(child["Output"])
+    for output in map_outputs(s3, S3Location(bucket=bucket, key=manifest_key)):
+        yield BatchResult.model_validate_json(output)

@@ -1,7 +1,10 @@
 """The scheduled RPO monitor: live RPO per protected resource and region, as metrics and state.
 
-Per run: one discovery (the same one the backup planner does), one ``byResource`` query and
-one health write per resource. No snapshot is listed or described: the state table already
+Per run: one discovery (the same one the backup planner does), six ``byTypeStatus`` queries for
+the fleet's recent backups and copies (``state/recent.py``; a resource with no valid point in
+that window has its own history read), two for the fingerprints of the saved health items, and
+a health write only for a resource whose verdict or RPO bucket changed
+(``domain/health_changes.py``). No snapshot is listed or described: the state table already
 says which recovery points are valid and when their data was captured. On top, whatever the
 fleet size: two ``byTypeStatus`` queries for the newest drills (``state/drills.py``) and, only
 when protected instances have read replicas, one ``GetMetricData`` per replica region for
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import EphemeralMetrics
 from pydantic import ConfigDict
@@ -25,6 +28,7 @@ from lifeboat.aws.replica_lag import (
     newest_table_replica_lags,
 )
 from lifeboat.domain.arn import ResourceArn, ResourceRef
+from lifeboat.domain.config import PolicyConfig
 from lifeboat.domain.health import (
     HealthReport,
     HealthStatus,
@@ -36,7 +40,9 @@ from lifeboat.domain.health import (
     assess_replica,
     drill_lookback_days,
 )
+from lifeboat.domain.health_changes import fingerprint, needs_write
 from lifeboat.domain.models import CamelModel
+from lifeboat.domain.operations import Operation, OperationStatus, OperationType
 from lifeboat.domain.policy import Policy
 from lifeboat.errors import TransientAwsError
 from lifeboat.observability import MetricUnit, logger, metrics
@@ -46,7 +52,8 @@ from lifeboat.service.discovery import inventory
 from lifeboat.service.quota import snapshot_headroom
 from lifeboat.state import breakers, resource_breakers
 from lifeboat.state.drills import latest_drills
-from lifeboat.state.health import save_health
+from lifeboat.state.health import save_health, saved_fingerprints
+from lifeboat.state.recent import recent_operations
 
 NAMESPACE = "Lifeboat"
 SERVICE = "lifeboat"
@@ -81,17 +88,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
             for arn in sorted(wanted - set(protected))
         ]
         protected = {arn: name for arn, name in protected.items() if arn in wanted}
-    monitored: dict[str, Policy] = {}
-    for arn, name in sorted(protected.items()):
-        policy = config.policies.get(name)
-        if policy is None:
-            report.skipped.append(SkippedHealth(resource_arn=arn, reason=f"unknown policy {name!r}"))
-            continue
-        if not policy.backups_enabled:
-            reason = f"backups are disabled by policy {name!r} ({policy.environment.value})"
-            report.skipped.append(SkippedHealth(resource_arn=arn, reason=reason))
-            continue
-        monitored[arn] = policy
+    monitored = _monitored(config, protected, report)
     # Fleet-wide reads, one batch each, before the per-resource loop.
     lags = newest_replica_lags(deps.clients, [r for arn in monitored for r in replicas.get(arn, ())], now)
     secondaries = _global_secondaries(deps, monitored)
@@ -113,6 +110,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     ]
     for region, reason in lags.unavailable.items():
         logger.warning("replica lag unknown", extra={"region": region, "reason": reason})
+    history = _history(deps, monitored, now)
+    saved = saved_fingerprints(deps.store)
+    written = 0
     lookback = drill_lookback_days(monitored.values())
     drills = latest_drills(deps.store, monitored, since=now - timedelta(days=lookback))
     circuits = resource_breakers.open_circuits(deps.store)
@@ -122,7 +122,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         health = assess(
             arn,
             policy,
-            deps.store.by_resource(arn, limit=HISTORY_LIMIT),
+            history(arn, policy),
             now,
             replicas=[
                 assess_replica(r, lookup.readings.get(r), lookup.unavailable.get(read_in(arn, r)), mechanism)
@@ -137,7 +137,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         health.continuous_gaps = gaps
         if arn in circuits:
             health.circuit_open = circuits[arn].describe()
-        save_health(deps.store, health)
+        if needs_write(health, saved.get(arn)):
+            save_health(deps.store, health, fingerprint(health))
+            written += 1
         publish_resource_metrics(health)
         report.resources.append(health)
     down = breakers.open_breakers(deps.store)
@@ -152,6 +154,7 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
     publish_breach_counts(report)
     publish_replica_counts(report)
     metrics.add_metric(name="ResourcesMonitored", unit=MetricUnit.Count, value=len(report.resources))
+    metrics.add_metric(name="HealthItemsWritten", unit=MetricUnit.Count, value=written)
     logger.info(
         "health checked",
         extra={
@@ -164,6 +167,44 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
 
 
 _ReadIn = Callable[[str, str], str]
+
+
+def _monitored(config: PolicyConfig, protected: dict[str, str], report: HealthReport) -> dict[str, Policy]:
+    """The protected resources whose policy takes backups; the others go to ``report.skipped``."""
+    monitored: dict[str, Policy] = {}
+    for arn, name in sorted(protected.items()):
+        policy = config.policies.get(name)
+        if policy is None:
+            report.skipped.append(SkippedHealth(resource_arn=arn, reason=f"unknown policy {name!r}"))
+        elif not policy.backups_enabled:
+            reason = f"backups are disabled by policy {name!r} ({policy.environment.value})"
+            report.skipped.append(SkippedHealth(resource_arn=arn, reason=reason))
+        else:
+            monitored[arn] = policy
+    return monitored
+
+
+def _history(
+    deps: Deps, monitored: dict[str, Policy], now: datetime
+) -> Callable[[str, Policy], list[Operation]]:
+    """Each resource's operations for ``assess``: read fleet-wide for a window of twice the
+    longest RPO target (a day at least); a resource with no valid point in it in some region
+    (new, or failing longer than that) has its own history read, to say how old its newest is."""
+    window = max([timedelta(days=1), *(timedelta(minutes=2 * p.rpo_minutes) for p in monitored.values())])
+    recent = recent_operations(deps.store, monitored, since=now - window)
+
+    def history(arn: str, policy: Policy) -> list[Operation]:
+        operations = recent.get(arn, [])
+        valid = {
+            (op.type, op.region)
+            for op in operations
+            if op.status is OperationStatus.SUCCEEDED or op.validated
+        }
+        needed = {(OperationType.BACKUP, ResourceRef.parse(arn).region)}
+        needed |= {(OperationType.COPY, target.region) for target in policy.dr_regions}
+        return operations if needed <= valid else deps.store.by_resource(arn, limit=HISTORY_LIMIT)
+
+    return history
 
 
 def _replica_region(source_arn: str, replica_arn: str) -> str:

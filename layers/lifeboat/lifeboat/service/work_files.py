@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from lifeboat.aws.errors import translated
@@ -46,3 +47,13 @@ def put_json(deps: Deps, key: str, document: Any) -> S3Location:
 def get_json(s3: Any, location: S3Location) -> Any:
     with translated(_MISSING, f"reading s3://{location.bucket}/{location.key}"):
         return json.loads(s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read())
+
+
+def map_outputs(s3: Any, manifest: S3Location) -> Iterator[str]:
+    """Each succeeded child's output (a JSON string) of a Distributed Map that wrote its results
+    with ``ResultWriter``, one result file at a time (a failed child fails the Map)."""
+    written = get_json(s3, manifest)
+    for result_file in written.get("ResultFiles", {}).get("SUCCEEDED", []):
+        results = S3Location(bucket=written.get("DestinationBucket", manifest.bucket), key=result_file["Key"])
+        for child in get_json(s3, results):
+            yield str(child["Output"])

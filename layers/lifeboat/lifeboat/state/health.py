@@ -28,10 +28,12 @@ def health_item_id(resource_arn: str) -> str:
     return f"health:{resource_arn}"
 
 
-def save_health(store: StateStore, health: ResourceHealth) -> None:
-    """Overwrite the resource's health item; ``breachedSince`` survives while it stays breached."""
+def save_health(store: StateStore, health: ResourceHealth, fingerprint: str | None = None) -> None:
+    """Overwrite the resource's health item; ``breachedSince`` survives while it stays breached.
+    ``fingerprint`` (domain/health_changes.py) lets the next run tell whether it changed."""
     now = health.checked_at
     values: dict[str, Any] = {
+        ":fingerprint": fingerprint,
         ":type": HEALTH_TYPE,
         ":status": health.status.value,
         ":typeStatus": f"{HEALTH_TYPE}#{health.status.value}",
@@ -41,7 +43,18 @@ def save_health(store: StateStore, health: ResourceHealth) -> None:
         ":policy": health.policy,
         ":health": health.model_dump(mode="json", by_alias=True),
     }
-    fields = ("type", "status", "typeStatus", "updatedAt", "expiresAt", "subject", "policy", "health")
+    fields: tuple[str, ...] = (
+        "type",
+        "status",
+        "typeStatus",
+        "updatedAt",
+        "expiresAt",
+        "subject",
+        "policy",
+        "health",
+    )
+    if fingerprint is not None:
+        fields += ("fingerprint",)
     names = {f"#{name}": "subjectArn" if name == "subject" else name for name in fields}
     names["#breachedSince"] = "breachedSince"
     assignments = [f"#{name} = :{name}" for name in fields]
@@ -59,6 +72,27 @@ def save_health(store: StateStore, health: ResourceHealth) -> None:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_item(values),
         )
+
+
+def saved_fingerprints(store: StateStore) -> dict[str, tuple[str, datetime]]:
+    """Per resource, the fingerprint and time of its health item as last written (two paginated
+    index queries, whatever the fleet size; items written without one are left out)."""
+    saved: dict[str, tuple[str, datetime]] = {}
+    for status in HealthStatus:
+        request: dict[str, Any] = {
+            "TableName": store.table_name,
+            "IndexName": BY_TYPE_STATUS_INDEX,
+            "KeyConditionExpression": "typeStatus = :v",
+            "ExpressionAttributeValues": {":v": {"S": f"{HEALTH_TYPE}#{status.value}"}},
+            "ProjectionExpression": "subjectArn, fingerprint, updatedAt",
+        }
+        for item in store.query_pages(request, f"querying {status.value} health items"):
+            if "fingerprint" in item and "subjectArn" in item:
+                saved[str(item["subjectArn"])] = (
+                    str(item["fingerprint"]),
+                    datetime.fromisoformat(str(item["updatedAt"])),
+                )
+    return saved
 
 
 def breached(store: StateStore) -> list[ResourceHealth]:
