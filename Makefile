@@ -42,6 +42,7 @@ checkov:
 ## Orchestration cost and API calls per resource, cold imports, restore/drill RTO (README: Measurements).
 bench: $(STAMP)
 	$(PY) bench/backup_cycle.py --resources 20
+	$(PY) bench/daily_cycle.py --resources 1000
 	$(PY) bench/cold_import.py
 	$(PY) bench/drill_rto.py --runs 5
 	$(PY) bench/failover.py --runs 3

@@ -134,8 +134,9 @@ def test_a_copy_whose_wait_timed_out_keeps_its_place_with_its_new_token(deps: De
     assert not copy_gate.acquire(store, GATE, "first", "token-1", limit=1, now=NOW).granted
     assert not copy_gate.acquire(store, GATE, "second", "token-2", limit=1, now=NOW).granted
     # WHEN the first one's wait times out and it asks again (a new task token)
-    again = copy_gate.acquire(store, GATE, "first", "token-1-again", limit=1, now=NOW + timedelta(hours=1))
+    later = NOW + timedelta(hours=1)
+    again = copy_gate.acquire(store, GATE, "first", "token-1-again", limit=1, now=later, again=True)
     # THEN it is still first in line, and the slot wakes its new token
     assert not again.granted and again.ticket == 0
-    (served,) = copy_gate.release(store, GATE, "a", limit=1, now=NOW + timedelta(hours=1))
+    (served,) = copy_gate.release(store, GATE, "a", limit=1, now=later)
     assert (served.holder, served.token) == ("first", "token-1-again")

@@ -97,9 +97,12 @@ def _monitor_calls(cloud: LocalCloud) -> dict[tuple[str, str], int]:
 def test_the_monitors_state_table_calls_do_not_grow_with_the_fleet_and_a_quiet_run_writes_nothing(
     cloud: LocalCloud,
 ) -> None:
-    # GIVEN orders-db and reports-db, each backed up an hour ago into every DR region it has
-    seed_backup(cloud, ORDERS_ARN, timedelta(hours=1), regions=("us-west-2", "eu-west-1"))
-    seed_backup(cloud, REPORTS_ARN, timedelta(hours=1), regions=("us-west-2",))
+    # GIVEN orders-db and reports-db, each backed up 50 minutes ago into every DR region it has
+    # (well inside a quarter of orders-db's 60-minute target: 45 to 60 minutes, so the runs
+    # below, seconds apart, see the same age bucket)
+    age = timedelta(minutes=50)
+    seed_backup(cloud, ORDERS_ARN, age, regions=("us-west-2", "eu-west-1"))
+    seed_backup(cloud, REPORTS_ARN, age, regions=("us-west-2",))
     small = _monitor_calls(cloud)
     # WHEN 20 more staging databases, as well backed up, join the fleet
     for index in range(20):

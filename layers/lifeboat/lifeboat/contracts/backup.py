@@ -134,6 +134,8 @@ class SlotRequest(CamelModel):
 
     step: StepRequest
     task_token: str = Field(min_length=1, max_length=4096)
+    # The state's retry count: above 0, an earlier wait of this copy ended (it keeps its place).
+    retry_count: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _a_dr_copy(self) -> SlotRequest:

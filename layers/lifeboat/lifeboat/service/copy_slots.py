@@ -64,10 +64,11 @@ def slot_of(deps: Deps, resource_arn: str, point: str, region: str, *, catch_up:
     )
 
 
-def acquire(slot: CopySlot, task_token: str, deps: Deps) -> bool:
-    """Enter the gate or queue; True when the copy may start now (its token is sent)."""
+def acquire(slot: CopySlot, task_token: str, deps: Deps, *, again: bool = False) -> bool:
+    """Enter the gate or queue; True when the copy may start now (its token is sent).
+    ``again``: an earlier wait of this copy timed out (it keeps its place in line)."""
     admission = copy_gate.acquire(
-        deps.store, slot.gate, slot.holder, task_token, limit=slot.limit, now=deps.now()
+        deps.store, slot.gate, slot.holder, task_token, limit=slot.limit, now=deps.now(), again=again
     )
     granted = list(admission.served)
     if admission.granted:
@@ -91,7 +92,7 @@ def admit(request: SlotRequest, deps: Deps) -> SlotAdmission:
     if step.target is None:
         raise ValueError("a copy slot is for one DR region's copy")
     slot = slot_of(deps, step.resource.arn, step.point, step.target.region, catch_up=bool(step.catch_up))
-    return SlotAdmission(granted=acquire(slot, request.task_token, deps))
+    return SlotAdmission(granted=acquire(slot, request.task_token, deps, again=request.retry_count > 0))
 
 
 def renew(slot: CopySlot, deps: Deps) -> None:

@@ -10,8 +10,9 @@ and resource type (``copy-gate:<region>:<type>``) holds:
 A copy that finds no room takes a ticket (item ``copy-gate:<region>:<type>#<n>``) holding its
 Step Functions task token and waits. Whoever frees a slot (a finished or failed copy, or anyone
 who finds a lease expired because its holder died) hands the slot to the head ticket in the same
-conditional write, so the queue is served in order. Three conditions, each evaluated by DynamoDB
-atomically on the gate item, make it correct under any concurrency:
+conditional write, so the queue is served in order (the served ticket's item is deleted next).
+Three conditions, each evaluated by DynamoDB atomically on the gate item, make it correct under
+any concurrency:
 
 - a copy enters only while ``size(holders) < limit`` and nobody waits (``head = tail``);
 - a ticket is taken only while the gate is full or others wait, so some release will see it;
@@ -31,6 +32,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lifeboat.aws.errors import error_code, translated
+from lifeboat.errors import LifeboatError
+from lifeboat.observability import logger
 from lifeboat.state.conditional_update import ConditionalUpdate
 from lifeboat.state.store import StateStore, from_item, to_item
 
@@ -43,7 +46,7 @@ MISSING_TICKET_GRACE = timedelta(minutes=2)
 # A ticket nobody serves (its gate was emptied by hand) is deleted by the table's TTL.
 _TICKET_RETAIN = timedelta(days=3)
 _ATTEMPTS = 200
-_CONFLICTS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
+_CONFLICTS = frozenset({"ConditionalCheckFailedException"})
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,11 @@ def _conflict(exc: ClientError) -> bool:
     return error_code(exc) in _CONFLICTS
 
 
-def acquire(store: StateStore, gate: str, holder: str, token: str, *, limit: int, now: datetime) -> Admission:
-    """Enter the gate now, or take a ticket and wait; idempotent for a holder already inside."""
+def acquire(
+    store: StateStore, gate: str, holder: str, token: str, *, limit: int, now: datetime, again: bool = False
+) -> Admission:
+    """Enter the gate now, or take a ticket and wait; idempotent for a holder already inside.
+    ``again``: an earlier wait of this copy ended (its ticket, if still waiting, is kept)."""
     served: list[Ticket] = []
     for _ in range(_ATTEMPTS):
         state = read(store, gate)
@@ -157,7 +163,11 @@ def acquire(store: StateStore, gate: str, holder: str, token: str, *, limit: int
             served += settled
             if settled or _stale(state, now):
                 continue
-        if state.waiting and (waiting := _rejoin(store, gate, holder, token)) is not None:
+        if (
+            again
+            and state.waiting
+            and (waiting := _rejoin(store, gate, holder, token, state.head)) is not None
+        ):
             return Admission(granted=False, ticket=waiting, served=tuple(served))
         if len(state.holders) < limit and not state.waiting:
             update = ConditionalUpdate()
@@ -248,7 +258,7 @@ def _pointer_id(gate: str, holder: str) -> str:
     return f"{gate}@{holder}"
 
 
-def _rejoin(store: StateStore, gate: str, holder: str, token: str) -> int | None:
+def _rejoin(store: StateStore, gate: str, holder: str, token: str, head: int) -> int | None:
     """A copy whose earlier wait timed out while its ticket still waits keeps its place: the
     ticket takes the new token. None: it has no ticket waiting."""
     with translated({}, f"reading the ticket of {holder} at {gate}"):
@@ -258,6 +268,8 @@ def _rejoin(store: StateStore, gate: str, holder: str, token: str) -> int | None
     if "Item" not in found:
         return None
     number = int(from_item(found["Item"])["ticket"])
+    if number < head:
+        return None  # served or skipped already
     try:
         with translated({}, f"refreshing ticket {number} of {gate}"):
             store.client.update_item(
@@ -320,6 +332,8 @@ def _settle(
             if _serve(store, gate, update, ticket.number):
                 served += [ticket] if handed else []
                 leaving = None
+                if state.waiting == 1 or (handed and room == 1):
+                    return tuple(served)  # nobody else waits, or no room left: nothing more
             continue
         if state.waiting and room > 0:
             if not _mark_missing_head(update, state, now):
@@ -373,19 +387,17 @@ def _give_up_on_missing(state: GateState, now: datetime) -> bool:
 
 
 def _serve(store: StateStore, gate: str, update: ConditionalUpdate, number: int) -> bool:
-    """The gate update and the ticket's deletion, atomically."""
-    request = update.request(store, gate)
-    request.pop("TableName")
+    """The gate update that serves (or skips) ticket ``number``, then the ticket's deletion.
+
+    Not one transaction: once ``head`` is past a ticket it is never served again, so a ticket
+    left behind (its deletion failed) is only clutter, which the table's TTL removes."""
+    if not _try(store, gate, update):
+        return False
     try:
-        with translated({}, f"serving ticket {number} of {gate}"):
-            store.client.transact_write_items(
-                TransactItems=[
-                    {"Update": {"TableName": store.table_name, **request}},
-                    {"Delete": {"TableName": store.table_name, "Key": _key(_ticket_id(gate, number))}},
-                ]
-            )
-    except ClientError as exc:
-        if _conflict(exc):
-            return False
-        raise
+        with translated({}, f"deleting ticket {number} of {gate}"):
+            store.client.delete_item(TableName=store.table_name, Key=_key(_ticket_id(gate, number)))
+    except (ClientError, LifeboatError) as exc:
+        logger.warning(
+            "copy gate ticket left behind", extra={"gate": gate, "ticket": number, "error": str(exc)}
+        )
     return True
