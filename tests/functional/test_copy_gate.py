@@ -7,8 +7,10 @@ import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
+from botocore.exceptions import ClientError
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.service.deps import Deps, deps_from_env
 from lifeboat.state import copy_gate
@@ -140,3 +142,23 @@ def test_a_copy_whose_wait_timed_out_keeps_its_place_with_its_new_token(deps: De
     assert not again.granted and again.ticket == 0
     (served,) = copy_gate.release(store, GATE, "a", limit=1, now=later)
     assert (served.holder, served.token) == ("first", "token-1-again")
+
+
+def test_a_copy_whose_served_ticket_was_left_behind_does_not_wait_on_it(deps: Deps) -> None:
+    # GIVEN a gate of 1: "a" inside, "b" waiting; "a" leaves and "b" is served, but the served
+    # ticket's item is left behind (its deletion failed after the gate's update)
+    store = deps.store
+    assert copy_gate.acquire(store, GATE, "a", "t", limit=1, now=NOW).granted
+    assert not copy_gate.acquire(store, GATE, "b", "token-b", limit=1, now=NOW).granted
+    with mock.patch.object(store.client, "delete_item", side_effect=ClientError({"Error": {}}, "DeleteItem")):
+        (served,) = copy_gate.release(store, GATE, "a", limit=1, now=NOW)
+    assert served.holder == "b"
+    # AND "b" leaves, "c" takes the slot, "d" waits behind it
+    copy_gate.release(store, GATE, "b", limit=1, now=NOW)
+    assert copy_gate.acquire(store, GATE, "c", "t", limit=1, now=NOW).granted
+    assert not copy_gate.acquire(store, GATE, "d", "token-d", limit=1, now=NOW).granted
+    # WHEN "b" asks again (a retried wait) THEN it does not "rejoin" its old, served ticket: it
+    # takes a new place behind "d"
+    again = copy_gate.acquire(store, GATE, "b", "token-b2", limit=1, now=NOW, again=True)
+    assert not again.granted and again.ticket == 2
+    assert [t.holder for t in copy_gate.release(store, GATE, "c", limit=1, now=NOW)] == ["d"]
