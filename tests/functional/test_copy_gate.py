@@ -97,11 +97,14 @@ def test_the_slot_of_a_holder_that_died_returns_when_its_lease_ends(deps: Deps) 
     store = deps.store
     assert copy_gate.acquire(store, GATE, "dead", "t", limit=1, now=NOW).granted
     assert not copy_gate.acquire(store, GATE, "next", "token-next", limit=1, now=NOW).granted
-    # WHEN nothing renews the lease and the sweep runs before it ends THEN nothing moves
-    assert copy_gate.settle(store, GATE, limit=1, now=NOW + LEASE - timedelta(seconds=1)) == ()
-    # WHEN the sweep runs after it ends THEN the waiting copy gets the slot
-    (served,) = copy_gate.settle(store, GATE, limit=1, now=NOW + LEASE)
-    assert served.holder == "next"
+    # WHEN nothing renews the lease and another copy reaches the gate before it ends THEN
+    # nothing moves: the newcomer queues too
+    early = copy_gate.acquire(store, GATE, "early", "t", limit=1, now=NOW + LEASE - timedelta(seconds=1))
+    assert (early.granted, early.served) == (False, ())
+    # WHEN a copy reaches the gate after it ends THEN the first in line gets the slot, not it
+    late = copy_gate.acquire(store, GATE, "late", "t", limit=1, now=NOW + LEASE)
+    assert not late.granted
+    assert [t.holder for t in late.served] == ["next"]
     assert _holders(deps) == {"next"}
 
 
@@ -124,9 +127,10 @@ def test_a_ticket_whose_writer_died_is_skipped_after_a_grace(deps: Deps) -> None
     # WHEN the holder leaves THEN the slot stays free for the missing ticket's writer
     assert copy_gate.release(store, GATE, "a", limit=1, now=NOW) == ()
     assert _holders(deps) == set()
-    # WHEN the grace passes THEN the next ticket is served
-    (served,) = copy_gate.settle(store, GATE, limit=1, now=NOW + MISSING_TICKET_GRACE)
-    assert served.holder == "b"
+    # WHEN a copy reaches the gate after the grace THEN the next ticket is served, not it
+    late = copy_gate.acquire(store, GATE, "late", "t", limit=1, now=NOW + MISSING_TICKET_GRACE)
+    assert not late.granted
+    assert [t.holder for t in late.served] == ["b"]
 
 
 def test_a_copy_whose_wait_timed_out_keeps_its_place_with_its_new_token(deps: Deps) -> None:

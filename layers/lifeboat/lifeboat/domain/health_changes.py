@@ -45,9 +45,10 @@ def fingerprint(health: ResourceHealth) -> str:
     return hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def needs_write(health: ResourceHealth, saved: tuple[str, datetime] | None) -> bool:
-    """``saved``: the fingerprint and time of the item as last written (None: no item)."""
+def needs_write(digest: str, checked_at: datetime, saved: tuple[str, datetime] | None) -> bool:
+    """``digest``: the new snapshot's fingerprint; ``saved``: the fingerprint and time of the item
+    as last written (None: no item)."""
     if saved is None:
         return True
-    digest, written_at = saved
-    return digest != fingerprint(health) or health.checked_at - written_at >= REFRESH_AFTER
+    saved_digest, written_at = saved
+    return digest != saved_digest or checked_at - written_at >= REFRESH_AFTER

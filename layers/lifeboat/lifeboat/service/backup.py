@@ -307,7 +307,7 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
         facts, checks = plugin_for(ref, clients).validate(
             region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
         )
-    slot = _slot(step, deps)
+    slot = copy_slots.step_slot(step, deps)
     if not facts.ready and facts.status in _IN_PROGRESS:
         if slot is not None:
             copy_slots.renew(slot, deps)
@@ -376,7 +376,7 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
         + (f" (catch-up by run {step.run_id})" if step.catch_up else ""),
         details={"sourceRegion": ref.region},
     )
-    slot = _slot(step, deps)
+    slot = copy_slots.step_slot(step, deps)
     if copy.status.terminal:
         if slot is not None:
             copy_slots.release(slot, deps)
@@ -399,12 +399,3 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
     )
     metrics.add_metric(name="CopiesStarted", unit=MetricUnit.Count, value=int(outcome.created))
     return DrTarget(region=region, kms_key_id=key)
-
-
-def _slot(step: StepRequest, deps: Deps) -> copy_slots.CopySlot | None:
-    """The copy gate's slot of this step's DR copy (None for a source-region step)."""
-    if step.target is None:
-        return None
-    return copy_slots.slot_of(
-        deps, step.resource.arn, step.point, step.target.region, catch_up=bool(step.catch_up)
-    )

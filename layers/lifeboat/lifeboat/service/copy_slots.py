@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from lifeboat.aws.errors import error_code, translated
-from lifeboat.contracts.backup import SlotAdmission, SlotRequest
+from lifeboat.contracts.backup import SlotAdmission, SlotRequest, StepRequest
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import PolicyConfig
 from lifeboat.domain.ids import copy_operation_id
@@ -88,11 +88,17 @@ def acquire(slot: CopySlot, task_token: str, deps: Deps, *, again: bool = False)
 
 def admit(request: SlotRequest, deps: Deps) -> SlotAdmission:
     """The ``AcquireCopySlot`` step: the copy of this point to this DR region enters or waits."""
-    step = request.step
-    if step.target is None:
+    slot = step_slot(request.step, deps)
+    if slot is None:
         raise ValueError("a copy slot is for one DR region's copy")
-    slot = slot_of(deps, step.resource.arn, step.point, step.target.region, catch_up=bool(step.catch_up))
     return SlotAdmission(granted=acquire(slot, request.task_token, deps, again=request.retry_count > 0))
+
+
+def step_slot(step: StepRequest, deps: Deps) -> CopySlot | None:
+    """The slot of a step's DR copy (None for a source-region step)."""
+    if step.target is None:
+        return None
+    return slot_of(deps, step.resource.arn, step.point, step.target.region, catch_up=bool(step.catch_up))
 
 
 def renew(slot: CopySlot, deps: Deps) -> None:
@@ -107,16 +113,17 @@ def release(slot: CopySlot, deps: Deps) -> None:
     _deliver(deps, slot, list(served))
 
 
-def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> int:
+def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> None:
     """Wake each copy handed a slot; a copy that no longer waits gives its slot to the next."""
+    if not tickets:
+        return
     sfn = deps.clients("stepfunctions", deps.region)
-    pending, woken = deque(tickets), 0
+    pending = deque(tickets)
     while pending:
         ticket = pending.popleft()
         try:
             with translated({}, f"waking {ticket.holder}"):
                 sfn.send_task_success(taskToken=ticket.token, output=json.dumps({"gate": slot.gate}))
-            woken += 1
         except ClientError as exc:
             if error_code(exc) not in _GONE:
                 raise
@@ -124,4 +131,3 @@ def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> int:
             pending.extend(
                 copy_gate.release(deps.store, slot.gate, ticket.holder, limit=slot.limit, now=deps.now())
             )
-    return woken

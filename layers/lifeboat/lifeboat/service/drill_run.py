@@ -14,7 +14,7 @@ from typing import Any
 from lifeboat.contracts.restore import DrillPlanSummary, DrillRunPlan, DrillRunSummary, SkippedDrill
 from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.service.deps import Deps
-from lifeboat.service.work_files import get_json, map_outputs, put_json, run_prefix
+from lifeboat.service.work_files import get_json, map_outputs, put_plan, run_prefix
 
 
 def publish(plan: DrillRunPlan, deps: Deps, execution_name: str | None) -> DrillPlanSummary:
@@ -31,8 +31,7 @@ def publish(plan: DrillRunPlan, deps: Deps, execution_name: str | None) -> Drill
         return summary
     folder = run_prefix("drill", plan.run_id, execution_name)
     document = plan.model_dump(mode="json", by_alias=True)
-    summary.items = put_json(deps, folder + "items.json", document["items"])
-    summary.plan = put_json(deps, folder + "plan.json", document)
+    summary.items, summary.plan = put_plan(deps, folder, document, "items")
     return summary
 
 

@@ -137,8 +137,9 @@ def check_health(request: HealthRequest, deps: Deps) -> HealthReport:
         health.continuous_gaps = gaps
         if arn in circuits:
             health.circuit_open = circuits[arn].describe()
-        if needs_write(health, saved.get(arn)):
-            save_health(deps.store, health, fingerprint(health))
+        digest = fingerprint(health)
+        if needs_write(digest, now, saved.get(arn)):
+            save_health(deps.store, health, digest)
             written += 1
         publish_resource_metrics(health)
         report.resources.append(health)

@@ -12,7 +12,7 @@ from typing import Any
 from lifeboat.contracts.backup import Plan, PlanSummary
 from lifeboat.contracts.work_files import LISTED
 from lifeboat.service.deps import Deps
-from lifeboat.service.work_files import get_json, put_json, run_prefix
+from lifeboat.service.work_files import get_json, put_plan, run_prefix
 
 
 def publish(plan: Plan, deps: Deps, execution_name: str | None) -> PlanSummary:
@@ -32,8 +32,7 @@ def publish(plan: Plan, deps: Deps, execution_name: str | None) -> PlanSummary:
         return summary  # an hourly run that no policy keeps calls nothing
     folder = run_prefix("backup", plan.run_id, execution_name)
     document = plan.model_dump(mode="json", by_alias=True, exclude_none=True)
-    summary.items = put_json(deps, folder + "items.json", document["resources"])
-    summary.plan = put_json(deps, folder + "plan.json", document)
+    summary.items, summary.plan = put_plan(deps, folder, document, "resources")
     return summary
 
 

@@ -57,3 +57,10 @@ def map_outputs(s3: Any, manifest: S3Location) -> Iterator[str]:
         results = S3Location(bucket=written.get("DestinationBucket", manifest.bucket), key=result_file["Key"])
         for child in get_json(s3, results):
             yield str(child["Output"])
+
+
+def put_plan(deps: Deps, folder: str, document: dict[str, Any], items: str) -> tuple[S3Location, S3Location]:
+    """A run's plan files: ``document[items]`` as the Distributed Map's items, and the whole plan."""
+    return put_json(deps, folder + "items.json", document[items]), put_json(
+        deps, folder + "plan.json", document
+    )

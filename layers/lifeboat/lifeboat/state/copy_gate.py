@@ -302,13 +302,6 @@ def release(store: StateStore, gate: str, holder: str, *, limit: int, now: datet
     return _settle(store, gate, holder, limit=limit, now=now)
 
 
-def settle(store: StateStore, gate: str, *, limit: int, now: datetime) -> tuple[Ticket, ...]:
-    """Reclaim expired leases and serve the queue into free slots (a periodic sweep)."""
-    if not read(store, gate).exists:
-        return ()
-    return _settle(store, gate, None, limit=limit, now=now)
-
-
 def _settle(
     store: StateStore, gate: str, leaving: str | None, *, limit: int, now: datetime
 ) -> tuple[Ticket, ...]:
