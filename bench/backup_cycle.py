@@ -16,12 +16,13 @@ API, so transitions are counted by wrapping moto's state evaluation (bench-only 
 
 moto makes every snapshot and copy available at once, so a plain run has no waiting: each
 recovery point is validated on the first try. On AWS a snapshot takes minutes and a
-cross-region copy longer, and every poll of the ValidateSnapshot / ValidateCopy back-off
-(statemachines/backup.asl.json: Retry on ResourceNotReady, full jitter, as moto runs it) is one
-more transition, Lambda invocation and describe call. ``--snapshot-minutes`` and
-``--copy-minutes`` make the bench report Lifeboat's points (and copies) in progress for that long
-after it first describes them, on the local mode's scaled clock, so the real ASL polls as it
-would on AWS.
+cross-region copy longer. ``--snapshot-minutes`` and ``--copy-minutes`` make the local mode's
+points take that long on its scaled clock (local/point_events.py: describes report them in
+progress, and the RDS or EBS completion event comes when they are done), so the real ASL waits
+as it would on AWS: for the event where AWS sends one, by polling where not (an Aurora cluster
+copy, a DynamoDB backup), every poll one more transition, Lambda invocation and describe call.
+The completion event's invocation (CompletionEvent) is counted like any handler's; the
+SendTaskSuccess calls that resume waiting tasks are reported on their own (task_token_calls).
 
     python bench/backup_cycle.py --resources 20 [--type dynamodb_table] [--history-days 7]
         [--snapshot-minutes 10 --copy-minutes 30] [--json]
@@ -69,6 +70,9 @@ LAMBDA_MEMORY_GB = 0.25  # template.yaml Globals: MemorySize 256
 ASSUMED_BILLED_SECONDS = 0.5
 SOURCE_REGION = "us-east-1"
 WAIT_TIME_SCALE = 0.01  # with simulated waits: 1 s of the workflow = 10 ms
+# Calls the handlers make to the orchestration itself, apart from the brief's figure: SNS
+# notifications, and the SendTaskSuccess that resumes a waiting task (reported on their own as
+# task_token_calls: the copy gate's hand-offs and the ends of snapshot and copy waits).
 ORCHESTRATION_SERVICES = {"stepfunctions", "lambda", "sns"}
 STATE_TABLE = "state-table"  # the service name the bench gives calls to Lifeboat's own table
 CONFIG = ("ssm", "GetParameter")
@@ -142,12 +146,20 @@ def counting_calls(cloud: LocalCloud) -> Iterator[Counter[tuple[str, str, str]]]
     counts: Counter[tuple[str, str, str]] = Counter()
     lock = threading.Lock()
     current = threading.local()
-    invoke = cloud.lambdas.invoke
+    invoke, trigger = cloud.lambdas.invoke, cloud.invoke_function
 
     def invoking(arn: str, event: Any) -> tuple[dict[str, Any], bool]:
         current.step = _step(arn.rsplit(":", 1)[-1], event)
         try:
             return invoke(arn, event)
+        finally:
+            current.step = None
+
+    def triggering(logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """A function invoked by its trigger (a completion event's rule), not by a task."""
+        current.step = _step(logical_id, event)
+        try:
+            return trigger(logical_id, event)
         finally:
             current.step = None
 
@@ -164,76 +176,13 @@ def counting_calls(cloud: LocalCloud) -> Iterator[Counter[tuple[str, str, str]]]
     events: Any = boto3._get_default_session().events
     events.register("before-parameter-build", call)
     try:
-        with mock.patch.object(cloud.lambdas, "invoke", invoking):
+        with (
+            mock.patch.object(cloud.lambdas, "invoke", invoking),
+            mock.patch.object(cloud, "invoke_function", triggering),
+        ):
             yield counts
     finally:
         events.unregister("before-parameter-build", call)
-
-
-# Where each describe call reports a recovery point's progress: (points in the response, their
-# id field, their status field, the in-progress value Lifeboat waits out).
-_PROGRESS: dict[str, tuple[Callable[[dict[str, Any]], list[dict[str, Any]]], str, str, str]] = {
-    "rds.DescribeDBSnapshots": (
-        lambda r: r.get("DBSnapshots", []),
-        "DBSnapshotIdentifier",
-        "Status",
-        "creating",
-    ),
-    "rds.DescribeDBClusterSnapshots": (
-        lambda r: r.get("DBClusterSnapshots", []),
-        "DBClusterSnapshotIdentifier",
-        "Status",
-        "creating",
-    ),
-    "ec2.DescribeSnapshots": (lambda r: r.get("Snapshots", []), "SnapshotId", "State", "pending"),
-    "dynamodb.DescribeBackup": (
-        lambda r: [r["BackupDescription"]["BackupDetails"]] if "BackupDescription" in r else [],
-        "BackupArn",
-        "BackupStatus",
-        "CREATING",
-    ),
-    "dynamodb.DescribeExport": (
-        lambda r: [r["ExportDescription"]] if "ExportDescription" in r else [],
-        "ExportArn",
-        "ExportStatus",
-        "IN_PROGRESS",
-    ),
-}
-
-
-@contextmanager
-def taking_time(
-    source_region: str, snapshot_seconds: float, copy_seconds: float, scale: float
-) -> Iterator[threading.Event]:
-    """Once the yielded switch is set, report each point in progress for ``snapshot_seconds``
-    (source region) or ``copy_seconds`` (a DR region) of the local mode's clock (``scale`` real
-    seconds per second) after it was first described: the response the handler parses is
-    changed, moto's state is not. Entered before any client exists, like ``counting_calls``."""
-    first_seen: dict[tuple[str, str], float] = {}
-    lock = threading.Lock()
-    armed = threading.Event()
-
-    def slow(parsed: dict[str, Any], context: dict[str, Any], event_name: str, **_: Any) -> None:
-        if not armed.is_set():
-            return
-        points, id_field, status_field, in_progress = _PROGRESS[event_name.removeprefix("after-call.")]
-        region = context.get("client_region", source_region)
-        takes = snapshot_seconds if region == source_region else copy_seconds
-        now = time.perf_counter()
-        for point in points(parsed):
-            with lock:
-                since = first_seen.setdefault((region, point[id_field]), now)
-            if (now - since) / scale < takes:
-                point[status_field] = in_progress
-
-    events: Any = boto3._get_default_session().events
-    for name in _PROGRESS:
-        events.register(f"after-call.{name}", slow)
-    try:
-        yield armed
-    finally:
-        for name in _PROGRESS:
-            events.unregister(f"after-call.{name}", slow)
 
 
 def seed(cloud: LocalCloud, resource_type: str, resources: int, history_days: int) -> None:
@@ -262,13 +211,13 @@ def measure(
     scale = WAIT_TIME_SCALE if snapshot_minutes or copy_minutes else DEFAULT_TIME_SCALE
     with (
         LocalCloud(region=SOURCE_REGION, log_file=log_file, time_scale=scale) as cloud,
-        taking_time(SOURCE_REGION, snapshot_minutes * 60, copy_minutes * 60, scale) as waits,
         counting_calls(cloud) as calls,
     ):
         seed(cloud, resource_type, resources, history_days)
         cloud.lambdas.invocations.clear()
         calls.clear()
-        waits.set()
+        cloud.point_events.times.snapshot_seconds = snapshot_minutes * 60
+        cloud.point_events.times.copy_seconds = copy_minutes * 60
         with counting_transitions() as transitions:
             started = time.perf_counter()
             execution = cloud.start_backup("daily", datetime.now(UTC))
@@ -319,6 +268,15 @@ def measure(
                 sum(n for step, n in resource_calls.items() if step != "Plan") / per, 2
             ),
             "aws_api_calls_all_handlers": round(sum(by_api.values()) / per, 2),
+            "task_token_calls": round(
+                sum(
+                    n
+                    for (_, service, op), n in calls.items()
+                    if (service, op) == ("stepfunctions", "SendTaskSuccess")
+                )
+                / per,
+                2,
+            ),
             "cost_usd": round(sum(cost.values()) / per, 7),
             "cost_breakdown_usd": {k: round(v / per, 8) for k, v in cost.items()},
         },

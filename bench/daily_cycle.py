@@ -2,20 +2,24 @@
 
 A discrete-event simulation on a virtual clock. The copy gate is the real one
 (``lifeboat/state/copy_gate.py`` on the local mode's DynamoDB, every acquire, hand-off and release
-made as the workflow makes them); the waits are the real definitions' (the ``ResourceNotReady``
-Retry of ValidateSnapshot and ValidateCopy, read from ``statemachines/backup.asl.json``); AWS's
-times are the arguments. Every snapshot of the run starts at once (the Map's concurrency is
+made as the workflow makes them); the waits are the real definitions': where CreateSnapshot and
+CopyToRegion wait for their token (``statemachines/backup.asl.json``), a point is seen done when
+its completion event arrives (``--event-latency-seconds`` after it is done); with
+``--waits polling`` (a DR region whose events are not forwarded) by the ``ResourceNotReady``
+Retry of ValidateSnapshot and ValidateCopy, read from the same file. AWS's times are the
+arguments. Every snapshot of the run starts at once (the Map's concurrency is
 1,000 by default); a copy asks the gate for a slot when its snapshot's validation sees it done,
 holds the slot from its start until its validation sees it finished, and hands it to the next
 copy in line.
 
 Reports the cycle's length against the quota floor (N / limit x copy minutes: the copies of each
 destination region one after another, both regions at once), how long copies waited for a slot,
-how much longer than the copy itself a slot was held (the validation's poll interval), the most
+how much longer than the copy itself a slot was held (the event's latency or the validation's
+poll interval), the most
 copies ever inside a gate, and the gate's state-table calls per resource.
 
     python bench/daily_cycle.py [--resources 1000] [--snapshot-minutes 10] [--copy-minutes 10]
-        [--limit 20] [--json]
+        [--limit 20] [--waits events|polling] [--event-latency-seconds 60] [--json]
 """
 
 from __future__ import annotations
@@ -52,15 +56,34 @@ def poll_offsets(state: dict[str, Any], horizon_s: float) -> list[float]:
     return offsets
 
 
-def _states() -> tuple[dict[str, Any], dict[str, Any]]:
+def _states() -> dict[str, dict[str, Any]]:
     child = json.loads(ASL.read_text())["States"]["BackupEachResource"]["ItemProcessor"]["States"]
-    copy = child["ReplicateToDrRegions"]["ItemProcessor"]["States"]["ValidateCopy"]
-    return child["ValidateSnapshot"], copy
+    copies = child["ReplicateToDrRegions"]["ItemProcessor"]["States"]
+    return {
+        "CreateSnapshot": child["CreateSnapshot"],
+        "ValidateSnapshot": child["ValidateSnapshot"],
+        "CopyToRegion": copies["CopyToRegion"],
+        "ValidateCopy": copies["ValidateCopy"],
+    }
 
 
-def seen_done(offsets: list[float], started: float, takes: float) -> float:
-    """The first poll at or after the work is done (the state's validation sees it)."""
-    return started + next(o for o in offsets if o >= takes)
+def _awaits(state: dict[str, Any]) -> bool:
+    """Whether the state waits for its task token (resumed by the point's completion event)."""
+    return str(state["Resource"]).endswith(".waitForTaskToken")
+
+
+class Waits:
+    """When the workflow sees a point done: its completion event, or the validation's poll."""
+
+    def __init__(self, starts: dict[str, Any], validation: dict[str, Any], takes: float, args: Any) -> None:
+        self.takes = takes
+        self.latency = args.event_latency_seconds if args.waits == "events" and _awaits(starts) else None
+        self.polls = poll_offsets(validation, takes)
+
+    def seen_done(self, started: float) -> float:
+        if self.latency is not None:
+            return started + self.takes + self.latency
+        return started + next(o for o in self.polls if o >= self.takes)
 
 
 class Cycle:
@@ -69,10 +92,12 @@ class Cycle:
     def __init__(self, cloud: LocalCloud, args: argparse.Namespace) -> None:
         self.store = cloud.store()
         self.args = args
-        snapshot_state, copy_state = _states()
+        states = _states()
         self.copy_s = args.copy_minutes * 60
-        self.snapshot_polls = poll_offsets(snapshot_state, args.snapshot_minutes * 60)
-        self.copy_polls = poll_offsets(copy_state, self.copy_s)
+        self.snapshot = Waits(
+            states["CreateSnapshot"], states["ValidateSnapshot"], args.snapshot_minutes * 60, args
+        )
+        self.copy = Waits(states["CopyToRegion"], states["ValidateCopy"], self.copy_s, args)
         self.events: list[tuple[float, int, str, str, str]] = []
         self.sequence = 0
         self.asked: dict[tuple[str, str], float] = {}
@@ -91,7 +116,7 @@ class Cycle:
         self.inside[gate] += 1
         self.most[gate] = max(self.most[gate], self.inside[gate])
         self.waited.append(at - self.asked[(resource, region)])
-        seen = seen_done(self.copy_polls, at, self.copy_s)
+        seen = self.copy.seen_done(at)
         self.held_over.append(seen - at - self.copy_s)
         self.push(seen, "copy-seen-done", resource, region)
 
@@ -121,7 +146,7 @@ class Cycle:
             self.start_copy(at, resource, region)
 
     def run(self) -> None:
-        snapshot_seen = seen_done(self.snapshot_polls, 0.0, self.args.snapshot_minutes * 60)
+        snapshot_seen = self.snapshot.seen_done(0.0)
         for index in range(self.args.resources):
             self.push(snapshot_seen, "snapshot-seen-done", f"lb-db-{index:05d}", "")
         while self.events:
@@ -137,6 +162,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--snapshot-minutes", type=float, default=10)
     parser.add_argument("--copy-minutes", type=float, default=10)
     parser.add_argument("--limit", type=int, default=20, help="concurrent copies per destination region")
+    parser.add_argument("--waits", choices=("events", "polling"), default="events")
+    parser.add_argument(
+        "--event-latency-seconds", type=float, default=60, help="a completion event arrives this long after"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with LocalCloud() as cloud:
@@ -159,9 +188,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cycle_minutes": round(minutes, 1),
         "quota_floor_minutes": round(floor, 1),
         "ratio_to_floor": round(minutes / floor, 3),
-        "snapshot_seen_done_after_minutes": round(
-            seen_done(cycle.snapshot_polls, 0, args.snapshot_minutes * 60) / 60, 1
-        ),
+        "waits": args.waits,
+        "snapshot_seen_done_after_minutes": round(cycle.snapshot.seen_done(0.0) / 60, 1),
         "longest_wait_for_a_slot_minutes": round(max(cycle.waited) / 60, 1),
         "slot_held_beyond_the_copy_minutes": round(max(cycle.held_over) / 60, 1),
         "most_copies_inside_a_gate": max(cycle.most.values()),

@@ -1,16 +1,18 @@
-"""Start the copy of a recovery point into one DR region under that region's KMS key."""
+"""Start the copy of a recovery point into one DR region under that region's KMS key; the
+workflow's task resumes when the copy is finished (its completion event, or at once where none
+will come)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lifeboat.contracts.backup import StepRequest
+from lifeboat.contracts.backup import AwaitedStep
 from lifeboat.handler import lambda_handler, parse
-from lifeboat.service import backup
+from lifeboat.service import completion
 from lifeboat.service.deps import deps_from_env
 
 
 @lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = parse(StepRequest, event)
-    return backup.replicate(request, deps_from_env()).model_dump(mode="json", by_alias=True)
+    request = parse(AwaitedStep, event)
+    return completion.replicate(request, deps_from_env()).model_dump(mode="json", by_alias=True)

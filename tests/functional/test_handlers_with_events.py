@@ -32,7 +32,7 @@ class Account:
 
     def event(self, name: str) -> dict[str, Any]:
         """The sample event, with its example key ARNs replaced by this account's keys."""
-        example = self.load_event("snapshot.json")["preflight"]
+        example = self.load_event("snapshot.json")["step"]["preflight"]
         resolved = self.load_event("validate_copy.json")["target"]  # a DR key as CopyToRegion resolves it
         replacements = {example["source"]["kmsKeyId"]: self.fleet.source_key}
         replacements |= {
@@ -141,7 +141,7 @@ def test_the_preflight_produces_what_the_sample_step_events_carry(account: Accou
     preflight = account.invoke("HealthCheckFunction", "health_check.json")
     # THEN its output is the preflight of events/snapshot.json: same ids, same source facts,
     # DR targets resolved to this account's key ARNs, and some snapshot quota left
-    assert _comparable(preflight) == _comparable(account.event("snapshot.json")["preflight"])
+    assert _comparable(preflight) == _comparable(account.event("snapshot.json")["step"]["preflight"])
     assert preflight["snapshotQuotaHeadroom"] > 0
     # AND the backup operation is open and PENDING, and nothing was snapshotted yet
     operation = account.cloud.store().get(OPERATION)
@@ -188,7 +188,10 @@ def test_the_sample_events_drive_a_whole_backup_step_by_step(account: Account) -
 
 
 def _in_region(event: dict[str, Any], region: str, key: str | None = None) -> dict[str, Any]:
-    """A DR step's sample event for another DR region of the policy."""
+    """A DR step's sample event for another DR region of the policy (the copy step's, whose step
+    is wrapped with its task token, or a validation's)."""
+    if "step" in event:
+        return event | {"step": _in_region(event["step"], region, key)}
     [target] = [t for t in event["preflight"]["targets"] if t["region"] == region]
     return event | {"target": target | ({"kmsKeyId": key} if key else {})}
 

@@ -14,8 +14,7 @@ from lifeboat.contracts.cleanup import (
     DeletionBatch,
 )
 from lifeboat.handler import parse
-from lifeboat.local.runtime import _apply_input_transformer
-from lifeboat.local.template import load_template
+from lifeboat.local.template import apply_input_transformer, load_template
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EVENTS = PROJECT_ROOT / "events" / "retention"
@@ -70,7 +69,7 @@ def test_the_daily_cleanup_schedule_starts_the_cleanup_workflow_after_the_backup
     # WHEN EventBridge fills the input
     event = json.loads((PROJECT_ROOT / "events" / "schedule_daily.json").read_text())
     event["time"] = "2026-11-22T07:00:00Z"
-    payload = _apply_input_transformer(target["InputTransformer"], event)
+    payload = apply_input_transformer(target["InputTransformer"], event)
     # THEN the cleanup workflow gets a real (not dry) run, the sample input, after 03:00-05:00 backups
     assert target["Arn"] == {"Ref": "CleanupStateMachine"}
     assert payload == json.loads((EVENTS / "cleanup_schedule_input.json").read_text())

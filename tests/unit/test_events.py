@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from lifeboat.contracts.backup import (
+    AwaitedStep,
     OutcomeRequest,
     PlanRequest,
     ResourceTask,
@@ -17,30 +18,32 @@ from lifeboat.contracts.backup import (
     StepError,
     StepRequest,
 )
+from lifeboat.domain.completion import CompletionEvent
 from lifeboat.domain.ids import backup_operation_id, recovery_point_id, run_id
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.domain.policy import Tier
 from lifeboat.handler import parse
-from lifeboat.local.runtime import _apply_input_transformer
-from lifeboat.local.template import load_template
+from lifeboat.local.template import apply_input_transformer, load_template
 from pydantic import BaseModel
 
 HANDLER_INPUTS: dict[str, type[BaseModel]] = {
     "plan.json": PlanRequest,
     "health_check.json": ResourceTask,
-    "snapshot.json": StepRequest,
+    "snapshot.json": AwaitedStep,
     "validate_source.json": StepRequest,
     "validate_copy.json": StepRequest,
-    "replicate.json": StepRequest,
+    "replicate.json": AwaitedStep,
     "copy_slot.json": SlotRequest,
     "update_state_succeeded.json": OutcomeRequest,
     "update_state_failed.json": OutcomeRequest,
     "update_state_copy_failed.json": OutcomeRequest,
+    "completion_event_rds.json": CompletionEvent,
+    "completion_event_ebs.json": CompletionEvent,
 }
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 EventLoader = Callable[..., dict[str, Any]]
 TRIGGERS = {"schedule_daily.json", "backup_run_daily.json"}
-STEP_EVENTS = [name for name, model in HANDLER_INPUTS.items() if model is StepRequest]
+STEP_EVENTS = [name for name, model in HANDLER_INPUTS.items() if model in (StepRequest, AwaitedStep)]
 
 
 def test_every_event_file_is_a_known_trigger_or_handler_input() -> None:
@@ -72,7 +75,7 @@ def test_event_recovery_point_ids_match_the_id_function(load_event: EventLoader)
     outcomes = ["update_state_succeeded.json", "update_state_failed.json", "update_state_copy_failed.json"]
     for name in [*STEP_EVENTS, *outcomes]:
         event = load_event(name)
-        preflight = (event.get("state") or event)["preflight"]
+        preflight = (event.get("state") or event.get("step") or event)["preflight"]
         assert preflight["recoveryPointId"] == expected_point, name
         assert preflight["operationId"] == backup_operation_id(expected_point), name
     assert load_event("validate_source.json")["snapshot"]["recoveryPointId"] == expected_point
@@ -92,10 +95,10 @@ def test_events_describe_the_orders_db_daily_run(load_event: EventLoader) -> Non
 def test_step_events_carry_the_same_task_and_preflight(name: str, load_event: EventLoader) -> None:
     # GIVEN the preflight's input and the snapshot step's input (the preflight's output merged in)
     task = load_event("health_check.json")
-    preflight = load_event("snapshot.json")["preflight"]
+    preflight = load_event("snapshot.json")["step"]["preflight"]
     # WHEN a later step's input is read
     event = load_event(name)
-    state = event.get("state") or event
+    state = event.get("state") or event.get("step") or event
     # THEN it is about the same resource and run, with the same preflight facts
     assert {k: state[k] for k in task} == task
     assert state["preflight"] == preflight
@@ -104,7 +107,7 @@ def test_step_events_carry_the_same_task_and_preflight(name: str, load_event: Ev
 def test_copy_events_carry_the_policys_key_then_the_resolved_one(load_event: EventLoader) -> None:
     # GIVEN the input of the copy step: one of the preflight's DR targets, with the policy's key
     # id as written (an alias here): the preflight never calls a DR region
-    copy = parse(StepRequest, load_event("replicate.json"))
+    copy = parse(AwaitedStep, load_event("replicate.json")).step
     assert copy.target is not None and copy.target in copy.preflight.targets
     assert copy.target.kms_key_id == "alias/lifeboat-dr"
     # AND the input of the copy's validation: the same region, its key resolved to an ARN there
@@ -118,7 +121,7 @@ def test_daily_schedule_event_becomes_the_daily_run_input(load_event: EventLoade
     # GIVEN the scheduled event EventBridge delivers and the daily rule of template.yaml
     target = load_template().schedule_rules()["DailyBackupSchedule"]["Targets"][0]
     # WHEN the rule's InputTransformer is applied
-    run_input = _apply_input_transformer(target["InputTransformer"], load_event("schedule_daily.json"))
+    run_input = apply_input_transformer(target["InputTransformer"], load_event("schedule_daily.json"))
     # THEN the state machine receives events/backup_run_daily.json, which plan.json wraps
     assert run_input == load_event("backup_run_daily.json")
     assert load_event("plan.json")["request"] == run_input

@@ -45,8 +45,8 @@ def test_a_scheduled_time_without_timezone_is_refused(load_event: EventLoader) -
 
 
 def test_a_missing_preflight_field_is_named_with_its_path(load_event: EventLoader) -> None:
-    # GIVEN the snapshot input whose preflight lost its recovery point id
-    event = load_event("snapshot.json")
+    # GIVEN the source validation's input whose preflight lost its recovery point id
+    event = load_event("validate_source.json")
     del event["preflight"]["recoveryPointId"]
     # THEN the nested path is given in the JSON's own (camelCase) names
     with pytest.raises(

@@ -57,6 +57,15 @@ def test_only_the_changes_notify_publishes_reach_it(
 
 
 def test_an_operator_that_local_mode_cannot_apply_is_refused() -> None:
-    # GIVEN a pattern with a prefix operator WHEN it is applied locally THEN it is refused, not guessed
+    # GIVEN a pattern with an anything-but operator WHEN it is applied locally THEN it is refused,
+    # not guessed
     with pytest.raises(ValueError, match="not supported locally"):
-        matches({"eventName": [{"prefix": "MOD"}]}, {"eventName": "MODIFY"})
+        matches({"eventName": [{"anything-but": "REMOVE"}]}, {"eventName": "MODIFY"})
+
+
+def test_a_prefix_matches_as_eventbridge_applies_it() -> None:
+    # GIVEN the completion rule's prefix on snapshot identifiers (lb-: Lifeboat's points)
+    pattern = {"detail": {"SourceIdentifier": [{"prefix": "lb-"}]}}
+    # THEN Lifeboat's points match and others do not
+    assert matches(pattern, {"detail": {"SourceIdentifier": "lb-orders-db-daily-x"}})
+    assert not matches(pattern, {"detail": {"SourceIdentifier": "rds:orders-db-2026-11-22"}})

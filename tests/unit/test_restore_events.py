@@ -22,8 +22,7 @@ from lifeboat.contracts.restore import (
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.domain.restore import PURPOSE_TAG, RESTORE_OPERATION_TAG, Purpose, is_drill_resource
 from lifeboat.handler import parse
-from lifeboat.local.runtime import _apply_input_transformer
-from lifeboat.local.template import load_template
+from lifeboat.local.template import apply_input_transformer, load_template
 from pydantic import BaseModel
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -105,7 +104,7 @@ def test_the_drill_schedule_delivers_a_scheduled_drill_run() -> None:
     target = load_template().schedule_rules()["DrillSchedule"]["Targets"][0]
     scheduled = json.loads((EVENTS / "schedule_daily.json").read_text())
     # WHEN EventBridge applies the rule's InputTransformer
-    run_input = _apply_input_transformer(target["InputTransformer"], scheduled)
+    run_input = apply_input_transformer(target["InputTransformer"], scheduled)
     # THEN the drill workflow gets a scheduled run over the policies that enable drills
     request = parse(DrillRunRequest, run_input)
     assert (request.trigger, request.resources) == ("schedule", None)

@@ -144,6 +144,14 @@ class SlotRequest(CamelModel):
         return self
 
 
+class AwaitedStep(CamelModel):
+    """A step that starts a recovery point (a snapshot, a DR copy) and waits for it to finish:
+    its task is resumed with the step's output, by the point's completion event or at once."""
+
+    step: StepRequest
+    task_token: str = Field(min_length=1, max_length=4096)
+
+
 class SlotAdmission(CamelModel):
     granted: bool  # False: it waits in line, woken by the copy that frees a slot
 

@@ -30,7 +30,10 @@ from lifeboat.local.execution_alarms import (
 from lifeboat.local.faults import FaultInjector, FaultPlan
 from lifeboat.local.lambda_emulation import LambdaContext, LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
-from lifeboat.local.template import FunctionSpec, Template, load_template
+from lifeboat.local.point_events import PointEvents
+from lifeboat.local.stream_filters import event_rules, matches
+from lifeboat.local.template import FunctionSpec, Template, apply_input_transformer, load_template
+from lifeboat.service.completion import EVENT_REGIONS_ENV
 from lifeboat.service.deps import deps_from_env
 from lifeboat.state.store import StateStore, from_item
 
@@ -108,6 +111,10 @@ class LocalCloud:
         events.register("before-call", self.meter)
         self._stack.callback(events.unregister, "before-call.lambda.Invoke", self.lambdas.before_call)
         self._stack.callback(events.unregister, "before-call", self.meter)
+        # Snapshots and copies that take time (point_events.times) and announce their end.
+        self.point_events = PointEvents(self.deliver_event, ACCOUNT_ID, self.time_scale)
+        self.point_events.register(events)
+        self._stack.callback(self.point_events.unregister, events)
         if self.databases:
             self.data_plane = LocalDataPlane(self.template.root / ".lifeboat" / "pg", ACCOUNT_ID)
             self.data_plane.start()
@@ -119,6 +126,8 @@ class LocalCloud:
             self._create_state_machine(logical_id)
         notify_execution_ended(self._stack, self._execution_ended)
         os.environ.update(self._function_environment())
+        # Local mode stands for a stack whose DR regions all forward their completion events.
+        os.environ[EVENT_REGIONS_ENV] = "*"
         return self
 
     def __exit__(
@@ -332,9 +341,15 @@ class LocalCloud:
         event = self.scheduled_event(
             rule_logical_id, at, f"local-{rule_logical_id}-{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
         )
-        payload = _apply_input_transformer(target["InputTransformer"], event)
+        payload = apply_input_transformer(target["InputTransformer"], event)
         machine = target["Arn"]["Ref"] if isinstance(target["Arn"], dict) else target["Arn"]
         return self.start_execution(machine, payload)
+
+    def deliver_event(self, event: dict[str, Any]) -> None:
+        """Do what EventBridge does with an event: invoke each function whose rule matches it."""
+        for logical_id, resource in self.template.of_type("AWS::Serverless::Function").items():
+            if any(matches(pattern, event) for pattern in event_rules(resource)):
+                self.invoke_function(logical_id, event)
 
     @contextmanager
     def faults(self, plan: FaultPlan) -> Iterator[FaultInjector]:
@@ -404,14 +419,3 @@ def _moto_logs_to(path: Path) -> Iterator[None]:
     finally:
         moto_logger.handlers, moto_logger.propagate = saved
         handler.close()
-
-
-def _apply_input_transformer(transformer: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
-    """EventBridge InputTransformer for the simple ``$.field`` paths our rules use."""
-    template = transformer["InputTemplate"]
-    for name, path in transformer.get("InputPathsMap", {}).items():
-        value = event
-        for part in path.removeprefix("$.").split("."):
-            value = value[part]
-        template = template.replace(f"<{name}>", str(value))
-    return dict(json.loads(template))

@@ -4,8 +4,9 @@ Lambda passes a stream record to the function only when it matches one of the ma
 ``FilterCriteria`` patterns (EventBridge pattern syntax); the others are dropped without an
 invocation. Local mode delivers the stream itself (local/events.py), so it applies the template's
 patterns the same way, and a routine write that AWS would never deliver is not delivered here.
-Only the syntax the template uses is supported (exact values in lists, nested objects); any other
-operator is refused rather than guessed.
+The same matcher serves the template's EventBridge rules that local mode delivers
+(local/point_events.py). Only the syntax the template uses is supported (exact values in lists,
+``prefix``, nested objects); any other operator is refused rather than guessed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["matches", "stream_filters"]
+__all__ = ["event_rules", "matches", "stream_filters"]
 
 
 def stream_filters(function: dict[str, Any]) -> list[dict[str, Any]]:
@@ -27,6 +28,27 @@ def stream_filters(function: dict[str, Any]) -> list[dict[str, Any]]:
     return patterns
 
 
+def event_rules(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """The event patterns of a function's EventBridge rules."""
+    return [
+        event["Properties"]["Pattern"]
+        for event in function["Properties"].get("Events", {}).values()
+        if event.get("Type") == "EventBridgeRule"
+    ]
+
+
+def _one_of(expected: list[Any], actual: Any) -> bool:
+    for value in expected:
+        if isinstance(value, dict):
+            if set(value) != {"prefix"}:
+                raise ValueError(f"filter operator not supported locally: {value!r}")
+            if isinstance(actual, str) and actual.startswith(value["prefix"]):
+                return True
+        elif actual == value:
+            return True
+    return False
+
+
 def matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
     """Whether ``record`` matches an EventBridge-style ``pattern`` of exact values."""
     for key, expected in pattern.items():
@@ -37,9 +59,7 @@ def matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
             if not isinstance(actual, dict) or not matches(expected, actual):
                 return False
         elif isinstance(expected, list):
-            if any(isinstance(value, dict) for value in expected):
-                raise ValueError(f"filter operator not supported locally: {expected!r}")
-            if actual not in expected:
+            if not _one_of(expected, actual):
                 return False
         else:
             raise ValueError(f"a filter value must be a list or an object: {key}={expected!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -93,3 +94,14 @@ class Template:
 @cache
 def load_template(root: Path | None = None) -> Template:
     return Template(root or project_root())
+
+
+def apply_input_transformer(transformer: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge InputTransformer for the simple ``$.field`` paths our rules use."""
+    template = transformer["InputTemplate"]
+    for name, path in transformer.get("InputPathsMap", {}).items():
+        value = event
+        for part in path.removeprefix("$.").split("."):
+            value = value[part]
+        template = template.replace(f"<{name}>", str(value))
+    return dict(json.loads(template))

@@ -153,6 +153,9 @@ class ResourcePlugin(ABC):
     unsupported: ClassVar[Mapping[PluginOperation, str]] = {}
     # Schema of the type's options; a type without options forbids any.
     options_model: ClassVar[type[BaseModel]] = NoOptions
+    # The steps whose end AWS announces on EventBridge for this type (``snapshot``, ``copy``):
+    # the backup workflow waits for the event there; elsewhere it polls.
+    completion_events: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, clients: ClientProvider) -> None:
         self.clients = clients
@@ -283,6 +286,11 @@ class ResourcePlugin(ABC):
         """ARNs of the resource's replicas in other regions that its discovery does not list
         (a DynamoDB global table's, one call); none for other types."""
         return ()
+
+    def point_identifier(self, region: str, recovery_point_id: str) -> str:
+        """The identifier AWS's completion events give this point: its own id, where the
+        type names points by Lifeboat's ids (RDS snapshots)."""
+        return recovery_point_id
 
     def latest_restorable(self, ref: ResourceRef) -> datetime | None:
         """The newest time a point-in-time restore of the source reaches, for types whose

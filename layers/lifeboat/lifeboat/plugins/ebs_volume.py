@@ -87,6 +87,8 @@ class EbsVolumePlugin(ResourcePlugin):
     arn_service = "ec2"
     arn_kind = "volume"
     max_concurrent_copies = 20
+    # EBS Snapshot Notification: createSnapshot and copySnapshot, succeeded or failed.
+    completion_events = frozenset({"snapshot", "copy"})
     iam_actions: ClassVar[Mapping[PluginOperation, frozenset[str]]] = {
         PluginOperation.DISCOVER: frozenset({"ec2:DescribeVolumes"}),
         PluginOperation.DESCRIBE_SOURCE: frozenset({"ec2:DescribeVolumes"}),
@@ -228,6 +230,13 @@ class EbsVolumePlugin(ResourcePlugin):
                 raise
             return
         self._settle(region, recovery_point_id)
+
+    def point_identifier(self, region: str, recovery_point_id: str) -> str:
+        """EBS names snapshots itself (``snap-...``): the point's, found by its tag."""
+        snapshot = self._find(region, recovery_point_id)
+        if snapshot is None:
+            raise RecoveryPointNotFound(f"EBS snapshot {recovery_point_id} in {region}: not found")
+        return str(snapshot["SnapshotId"])
 
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         snapshot = self._find(region, recovery_point_id)

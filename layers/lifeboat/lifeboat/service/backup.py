@@ -23,6 +23,7 @@ from lifeboat.contracts.backup import (
 )
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.catchup import missed_copies, skip_note
+from lifeboat.domain.completion import IN_PROGRESS
 from lifeboat.domain.config import PolicyConfig
 from lifeboat.domain.ids import (
     backup_operation_id,
@@ -57,8 +58,6 @@ from lifeboat.state import resource_breakers
 # Operation records outlive their recovery point by this margin, so evidence of a backup is
 # still in the table when an auditor asks about the last day of its retention.
 EVIDENCE_MARGIN_DAYS = 30
-# Transitional states: polling again later may see the recovery point become available.
-_IN_PROGRESS = frozenset({"creating", "copying", "pending", "backing-up"})
 MIN_SNAPSHOT_HEADROOM = 1
 
 
@@ -308,7 +307,7 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
             region, point, step.source, expected_kms_key_id=expected_key, expected_tags=_tags(step, point)
         )
     slot = copy_slots.step_slot(step, deps)
-    if not facts.ready and facts.status in _IN_PROGRESS:
+    if not facts.ready and facts.status in IN_PROGRESS:
         if slot is not None:
             copy_slots.renew(slot, deps)
         raise ResourceNotReady(f"{point} in {region} is {facts.status}")
@@ -347,13 +346,14 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
     return result
 
 
-def replicate(step: StepRequest, deps: Deps) -> DrTarget:
+def replicate(step: StepRequest, deps: Deps) -> tuple[DrTarget, bool]:
     """Open this region's copy operation, resolve the region's key, start (or find) the copy.
 
     The operation is opened before anything is tried in the region, so a region that is down, a
     key that is disabled or a quota that never frees up is recorded on this region's copy with
     its cause, never on the backup or on another region's copy. Returns the target with its key
-    resolved to an ARN, which the copy's validation expects."""
+    resolved to an ARN, which the copy's validation expects, and whether this call started the
+    copy (False: it existed already)."""
     if step.target is None:
         raise ValueError("replicate needs a target region")
     ref = ResourceRef.parse(step.resource.arn)
@@ -398,4 +398,4 @@ def replicate(step: StepRequest, deps: Deps) -> DrTarget:
         details={"kmsKeyId": key, "sourceRegion": ref.region},
     )
     metrics.add_metric(name="CopiesStarted", unit=MetricUnit.Count, value=int(outcome.created))
-    return DrTarget(region=region, kms_key_id=key)
+    return DrTarget(region=region, kms_key_id=key), outcome.created

@@ -12,13 +12,10 @@ So a large fleet's copies run as fast as AWS's quota lets them, and never hit it
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
-from lifeboat.aws.errors import error_code, translated
+from lifeboat.aws.task_tokens import send_success
 from lifeboat.contracts.backup import SlotAdmission, SlotRequest, StepRequest
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import PolicyConfig
@@ -29,9 +26,6 @@ from lifeboat.plugins import REGISTRY, plugin_class_for
 from lifeboat.service.deps import Deps
 from lifeboat.state import copy_gate
 from lifeboat.state.copy_gate import Ticket
-
-# SendTaskSuccess to a task that no longer waits (its wait timed out, its execution was stopped).
-_GONE = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 
 
 @dataclass(frozen=True)
@@ -121,12 +115,7 @@ def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> None:
     pending = deque(tickets)
     while pending:
         ticket = pending.popleft()
-        try:
-            with translated({}, f"waking {ticket.holder}"):
-                sfn.send_task_success(taskToken=ticket.token, output=json.dumps({"gate": slot.gate}))
-        except ClientError as exc:
-            if error_code(exc) not in _GONE:
-                raise
+        if not send_success(sfn, ticket.token, {"gate": slot.gate}, f"copy {ticket.holder}"):
             logger.info("copy slot holder gone", extra={"gate": slot.gate, "holder": ticket.holder})
             pending.extend(
                 copy_gate.release(deps.store, slot.gate, ticket.holder, limit=slot.limit, now=deps.now())

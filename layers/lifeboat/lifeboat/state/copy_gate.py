@@ -39,9 +39,10 @@ from lifeboat.state.store import StateStore, from_item, to_item
 
 __all__ = ["LEASE", "MISSING_TICKET_GRACE", "Admission", "GateState", "Ticket", "acquire", "read", "release"]
 
-# A holder renews its lease on each poll of its copy (at most 30 minutes apart); a lease not
-# renewed for this long belongs to a copy whose execution died, and is reclaimed.
-LEASE = timedelta(hours=2)
+# A holder renews its lease each time its copy step runs: when its wait for the copy's completion
+# event times out (every 2 hours) and at each poll of a copy no event announces (at most 30
+# minutes apart). A lease not renewed for this long belongs to a copy whose execution died.
+LEASE = timedelta(hours=3)
 MISSING_TICKET_GRACE = timedelta(minutes=2)
 # A ticket nobody serves (its gate was emptied by hand) is deleted by the table's TTL.
 _TICKET_RETAIN = timedelta(days=3)

@@ -1,7 +1,15 @@
 """moto's engine: Step Functions' waits and retries, Lambda task clients, request handling.
 
-- Waits and Retry intervals sleep in real time in moto: scale them so a run with hour-long
-  back-off budgets finishes in seconds (the ASL itself is unchanged).
+- Waits, Retry intervals and a ``.waitForTaskToken`` task's ``TimeoutSeconds`` run in real time
+  in moto: scale them so a run with hour-long back-off budgets and waits finishes in seconds
+  (the ASL itself is unchanged). A task's wait is never scaled below ``MIN_TOKEN_WAIT`` real
+  seconds: the handler that resumes it runs in real time (tens of milliseconds, seconds on a
+  loaded machine), and a shorter wait would time out before it could be resumed.
+- A ``.waitForTaskToken`` task whose wait timed out is retried with the same token in moto, its
+  wait already over: every retry timed out at once (23 retries of AcquireCopySlot in a moment).
+  AWS gives each attempt a new token, and answers ``TaskTimedOut`` to a token whose wait timed
+  out (the copy gate hands that slot to the next in line): do both (moto's own ``TaskTimedOut``
+  fails to build its answer, a ``TypeError``).
 - moto builds a new boto3 client for every Lambda task: cache them (about 3x faster Maps).
 - moto's backends are not thread-safe: serialize its request handling (see below).
 - moto's ``SendTaskFailure`` drops the request's ``cause``: pass it on, as AWS does (a refused or
@@ -20,7 +28,7 @@ from contextlib import ExitStack
 from typing import Any
 from unittest import mock
 
-__all__ = ["ScaledTime", "patch_engine"]
+__all__ = ["MIN_TOKEN_WAIT", "ScaledTime", "patch_engine"]
 
 
 class ScaledTime:
@@ -36,6 +44,7 @@ class ScaledTime:
         return getattr(self._real, name)
 
 
+MIN_TOKEN_WAIT = 5.0
 _moto_lock = threading.RLock()
 # ASL definitions moto has already parsed in this process: parsing one takes about a second and
 # every emulated account creates the same state machines (executions parse them again anyway).
@@ -85,6 +94,27 @@ def _send_task_failure(self: Any) -> Any:
     return EmptyResult()
 
 
+def _send_task_success(self: Any, task_token: str, outcome: str) -> None:
+    """moto's, answering as AWS does: ``TaskTimedOut`` for a token whose wait timed out (moto
+    tested the wrong object and then failed to build its own error)."""
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.asl.eval.callback import callback
+
+    success = callback.CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
+    for execution in self._get_executions(ExecutionStatus.RUNNING):
+        try:
+            if execution.exec_worker.env.callback_pool_manager.notify(
+                callback_id=task_token, outcome=success
+            ):
+                return
+        except callback.CallbackNotifyConsumerError as refused:
+            if isinstance(refused.callback_consumer_error, callback.CallbackConsumerTimeout):
+                raise AWSError("the task's wait for this token timed out", "TaskTimedOut") from refused
+            raise AWSError("the task no longer waits for this token", "TaskDoesNotExist") from refused
+    raise AWSError("no task waits for this token", "InvalidToken")
+
+
 def patch_engine(stack: ExitStack, time_scale: float) -> None:
     import time
 
@@ -92,18 +122,41 @@ def patch_engine(stack: ExitStack, time_scale: float) -> None:
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback_tasks,
+    )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
         WaitFunction,
     )
+    from moto.stepfunctions.parser.asl.eval.callback import callback as callback_state
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original_wait = WaitFunction._wait_interval
+    StateTaskServiceCallback = callback_tasks.StateTaskServiceCallback
+    original_token_wait = StateTaskServiceCallback._wait_for_task_token_timeout
     original_client_for = lambda_eval_utils.boto_client_for
     clients: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()
 
     def scaled_wait(self: Any, env: Any, wait_seconds: float) -> None:
         original_wait(self, env, wait_seconds * time_scale)
+
+    def scaled_token_wait(self: Any, timeout_seconds: float, callback_endpoint: Any) -> Any:
+        outcome = original_token_wait(
+            self, max(timeout_seconds * time_scale, MIN_TOKEN_WAIT), callback_endpoint
+        )
+        if outcome is None:  # timed out: a late SendTaskSuccess is answered TaskTimedOut
+            callback_endpoint.report(callback_state.CallbackConsumerTimeout())
+        return outcome
+
+    original_execution = StateTaskServiceCallback._eval_execution
+
+    def token_per_attempt(self: Any, env: Any) -> Any:
+        task = env.states.context_object.context_object_data.get("Task")
+        endpoint = env.callback_pool_manager.get(task["Token"]) if task else None
+        if endpoint is not None and endpoint.consumer_error is not None:  # an earlier attempt's wait
+            env.callback_pool_manager.add(env.states.context_object.update_task_token())
+        return original_execution(self, env)
 
     def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         with lock:
@@ -113,11 +166,22 @@ def patch_engine(stack: ExitStack, time_scale: float) -> None:
 
     stack.enter_context(mock.patch.object(retrier_decl, "time", ScaledTime(time, time_scale)))
     stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", scaled_wait))
+    stack.enter_context(
+        mock.patch.object(StateTaskServiceCallback, "_wait_for_task_token_timeout", scaled_token_wait)
+    )
+    stack.enter_context(mock.patch.object(StateTaskServiceCallback, "_eval_execution", token_per_attempt))
     stack.enter_context(mock.patch.object(EvalComponent, "heap_key", property(_heap_key_once)))
     stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", cached_client_for))
     from moto.stepfunctions.responses import StepFunctionResponse
 
     stack.enter_context(mock.patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure))
+    stack.enter_context(
+        mock.patch.object(
+            StepFunctionsParserBackend,
+            "send_task_success",
+            _send_task_success,
+        )
+    )
     validate = StepFunctionsParserBackend._validate_definition
     stack.enter_context(
         mock.patch.object(StepFunctionsParserBackend, "_validate_definition", _validate_once(validate))

@@ -109,6 +109,9 @@ class RdsClusterPlugin(RdsSnapshotPlugin):
     arn_service = "rds"
     arn_kind = "cluster"
     max_concurrent_copies = 5
+    # RDS-EVENT-0075 (manual cluster snapshot created); a cluster snapshot copy has no event
+    # to wait for: its validation polls.
+    completion_events = frozenset({"snapshot"})
     snapshot_kind = DB_CLUSTER_SNAPSHOT
     snapshot_errors = _CLUSTER_ERRORS
     snapshot_create_errors = _CREATE_ERRORS

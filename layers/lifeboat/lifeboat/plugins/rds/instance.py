@@ -79,6 +79,8 @@ class RdsInstancePlugin(RdsSnapshotPlugin):
     arn_service = "rds"
     arn_kind = "db"
     max_concurrent_copies = 20
+    # RDS-EVENT-0042 (manual snapshot created), RDS-EVENT-0060 (snapshot copy finished).
+    completion_events = frozenset({"snapshot", "copy"})
     snapshot_kind = DB_SNAPSHOT
     snapshot_errors = _RDS_ERRORS
     snapshot_create_errors = _CREATE_ERRORS
