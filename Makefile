@@ -43,6 +43,7 @@ checkov:
 bench: $(STAMP)
 	$(PY) bench/backup_cycle.py --resources 20
 	$(PY) bench/daily_cycle.py --resources 1000
+	$(PY) bench/resource_day.py --resources 20
 	$(PY) bench/cold_import.py
 	$(PY) bench/drill_rto.py --runs 5
 	$(PY) bench/failover.py --runs 3

@@ -204,6 +204,14 @@ class PointEvents:
             for timer in self._timers:
                 timer.cancel()
 
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every event announced so far is delivered (a bench's history seeded through
+        the API announces its points too: they must not count in the day measured)."""
+        with self._lock:
+            timers = list(self._timers)
+        for timer in timers:
+            timer.join(timeout)
+
     def _started(self, parsed: dict[str, Any], context: dict[str, Any], event_name: str, **_: Any) -> None:
         start = _STARTS[event_name.removeprefix("after-call.")]
         point = parsed.get(start.answer) if start.answer else parsed
