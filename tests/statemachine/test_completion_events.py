@@ -72,6 +72,7 @@ def test_a_lost_completion_event_costs_a_timeout_not_the_backup(tmp_path: Path, 
         cloud.point_events.times.snapshot_seconds = SNAPSHOT_SECONDS
         cloud.point_events.times.copy_seconds = COPY_SECONDS
         cloud.lambdas.invocations.clear()
+        copies_started = cloud.meter.calls[("rds", "CopyDBSnapshot")]
         # WHEN the daily backup runs
         with mock.patch.object(cloud.point_events, "deliver", lambda event: None):
             execution = run(
@@ -84,4 +85,6 @@ def test_a_lost_completion_event_costs_a_timeout_not_the_backup(tmp_path: Path, 
         assert _invocations(cloud, "SnapshotFunction") == 2 * len(NAMES)
         assert _invocations(cloud, "ReplicateFunction") == 2 * len(NAMES) * len(DR_REGIONS)
         assert _invocations(cloud, "CompletionEventFunction") == 0
+        # AND a copy step run again looked at its copy: it did not start it a second time
+        assert cloud.meter.calls[("rds", "CopyDBSnapshot")] - copies_started == len(NAMES) * len(DR_REGIONS)
         assert _waiters(cloud) == []

@@ -383,6 +383,10 @@ def replicate(step: StepRequest, deps: Deps) -> tuple[DrTarget, bool]:
         raise OperationAlreadyFinished(f"{operation_id} is already {copy.status.value}")
     if slot is not None:
         copy_slots.renew(slot, deps)  # a copy refused for quota retries for hours
+    if copy.status is OperationStatus.RUNNING:
+        # Started by an earlier run of this step, whose wait for the copy timed out: look at the
+        # copy (the caller does), do not resolve the key and start it again.
+        return DrTarget(region=region, kms_key_id=copy.details.get("kmsKeyId")), False
     key = None
     with reaching(deps, region, step.run_id):
         clients = fail_fast(deps.clients)
