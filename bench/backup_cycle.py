@@ -291,16 +291,26 @@ def measure(
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def fleet_parser(
+    doc: str | None, *, resources: int, snapshot_minutes: float, copy_minutes: float
+) -> argparse.ArgumentParser:
+    """The arguments every fleet bench takes: the fleet's size and how long AWS's points take."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--resources", type=int, default=resources)
+    parser.add_argument(
+        "--snapshot-minutes", type=float, default=snapshot_minutes, help="a snapshot takes this long"
     )
-    parser.add_argument("--resources", type=int, default=20)
+    parser.add_argument(
+        "--copy-minutes", type=float, default=copy_minutes, help="a cross-region copy takes this long"
+    )
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    return parser
+
+
+def main() -> int:
+    parser = fleet_parser(__doc__, resources=20, snapshot_minutes=0, copy_minutes=0)
     parser.add_argument("--type", choices=sorted(RESOURCE_TYPES), default="rds_instance")
     parser.add_argument("--history-days", type=int, default=0)
-    parser.add_argument("--snapshot-minutes", type=float, default=0, help="a snapshot takes this long")
-    parser.add_argument("--copy-minutes", type=float, default=0, help="a cross-region copy takes this long")
-    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     args = parser.parse_args()
     result = measure(
         args.resources,

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backup_cycle import fleet_parser
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.state import copy_gate
 
@@ -155,18 +156,12 @@ class Cycle:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--resources", type=int, default=1000)
-    parser.add_argument("--snapshot-minutes", type=float, default=10)
-    parser.add_argument("--copy-minutes", type=float, default=10)
+    parser = fleet_parser(__doc__, resources=1000, snapshot_minutes=10, copy_minutes=10)
     parser.add_argument("--limit", type=int, default=20, help="concurrent copies per destination region")
     parser.add_argument("--waits", choices=("events", "polling"), default="events")
     parser.add_argument(
         "--event-latency-seconds", type=float, default=60, help="a completion event arrives this long after"
     )
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     with LocalCloud() as cloud:
         calls_before = Counter(cloud.meter.calls)

@@ -22,7 +22,14 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backup_cycle import CONFIG, ORCHESTRATION_SERVICES, STATE_TABLE, WAIT_TIME_SCALE, counting_calls
+from backup_cycle import (
+    CONFIG,
+    ORCHESTRATION_SERVICES,
+    STATE_TABLE,
+    WAIT_TIME_SCALE,
+    counting_calls,
+    fleet_parser,
+)
 from lifeboat.aws.clients import default_clients
 from lifeboat.demo.fleet import DemoInstance, create_instance, create_keys
 from lifeboat.demo.retention_history import seed_history
@@ -131,14 +138,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--resources", type=int, default=20)
-    parser.add_argument("--snapshot-minutes", type=float, default=10)
-    parser.add_argument("--copy-minutes", type=float, default=30)
+    parser = fleet_parser(__doc__, resources=20, snapshot_minutes=10, copy_minutes=30)
     parser.add_argument("--monitor-runs", type=int, default=96, help="runs measured (a day: 96)")
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = measure(args)
     if args.json:

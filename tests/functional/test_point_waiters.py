@@ -48,9 +48,9 @@ def deps() -> Iterator[Deps]:
 def resumed() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     sent: list[tuple[str, dict[str, Any]]] = []
 
-    def send(sfn: Any, token: str, output: dict[str, Any], what: str) -> bool:
+    def send(sfn: Any, token: str, output: dict[str, Any], what: str) -> str | None:
         sent.append((token, output))
-        return True
+        return None  # sent: the task was waiting
 
     with mock.patch.object(completion, "send_success", send):
         yield sent

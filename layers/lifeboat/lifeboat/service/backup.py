@@ -362,7 +362,7 @@ def replicate(step: StepRequest, deps: Deps) -> tuple[DrTarget, bool]:
         raise InvalidInput(f"target.region: {region} is the source region of {ref.arn}, not a DR region")
     policy = deps.config().policy(step.resource.policy)
     operation_id = copy_operation_id(point, region, catch_up=bool(step.catch_up))
-    copy, _ = deps.store.open(
+    copy, opened = deps.store.open(
         operation_id=operation_id,
         type=OperationType.COPY,
         resource_arn=ref.arn,
@@ -381,8 +381,10 @@ def replicate(step: StepRequest, deps: Deps) -> tuple[DrTarget, bool]:
         if slot is not None:
             copy_slots.release(slot, deps)
         raise OperationAlreadyFinished(f"{operation_id} is already {copy.status.value}")
-    if slot is not None:
-        copy_slots.renew(slot, deps)  # a copy refused for quota retries for hours
+    if slot is not None and not opened:
+        # Run again (a quota refusal retries for hours, a wait times out): keep the slot. On the
+        # first run the lease is as fresh as the slot it was just granted with.
+        copy_slots.renew(slot, deps)
     if copy.status is OperationStatus.RUNNING:
         # Started by an earlier run of this step, whose wait for the copy timed out: look at the
         # copy (the caller does), do not resolve the key and start it again.

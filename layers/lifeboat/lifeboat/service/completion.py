@@ -122,7 +122,7 @@ def await_point(
 
 def _resume(deps: Deps, token: str, output: dict[str, Any], what: str) -> bool:
     sfn = deps.clients("stepfunctions", deps.region)
-    if send_success(sfn, token, output, what):
+    if send_success(sfn, token, output, what) is None:
         return True
     logger.info("wait already over", extra={"point": what})
     return False

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from lifeboat.aws.task_tokens import send_success
+from lifeboat.aws.task_tokens import TIMED_OUT, send_success
 from lifeboat.contracts.backup import SlotAdmission, SlotRequest, StepRequest
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import PolicyConfig
@@ -108,15 +108,22 @@ def release(slot: CopySlot, deps: Deps) -> None:
 
 
 def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> None:
-    """Wake each copy handed a slot; a copy that no longer waits gives its slot to the next."""
+    """Wake each copy handed a slot. A copy whose execution ended gives its slot to the next; a
+    copy whose wait just timed out keeps it: its state runs again at once, finds itself inside
+    and copies (freeing the slot here could free it under that copy, one more than the quota)."""
     if not tickets:
         return
     sfn = deps.clients("stepfunctions", deps.region)
     pending = deque(tickets)
     while pending:
         ticket = pending.popleft()
-        if not send_success(sfn, ticket.token, {"gate": slot.gate}, f"copy {ticket.holder}"):
-            logger.info("copy slot holder gone", extra={"gate": slot.gate, "holder": ticket.holder})
+        gone = send_success(sfn, ticket.token, {"gate": slot.gate}, f"copy {ticket.holder}")
+        if gone is None:
+            continue
+        logger.info(
+            "copy slot holder not waiting", extra={"gate": slot.gate, "holder": ticket.holder, "why": gone}
+        )
+        if gone != TIMED_OUT:
             pending.extend(
                 copy_gate.release(deps.store, slot.gate, ticket.holder, limit=slot.limit, now=deps.now())
             )
