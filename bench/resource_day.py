@@ -70,18 +70,29 @@ def _seed(cloud: LocalCloud, resources: int, today: datetime) -> None:
         seed_history(default_clients, deps.store, arn, policy, runs)
 
 
-def _part(calls: Counter[tuple[str, str, str]], steps: set[str] | None, per: int) -> dict[str, float]:
-    """Per-resource calls of the steps in ``steps`` (None: all): the brief's figure, the state
-    table's and the task tokens'."""
-    chosen = {k: n for k, n in calls.items() if steps is None or k[0] in steps}
+def _figures(calls: Counter[tuple[str, str, str]], per: int) -> dict[str, float]:
+    """Per-resource calls: the brief's figure, the state table's and the task tokens'."""
     aws = sum(
         n
-        for (_, s, op), n in chosen.items()
+        for (_, s, op), n in calls.items()
         if s not in (*ORCHESTRATION_SERVICES, STATE_TABLE) and (s, op) != CONFIG
     )
-    table = sum(n for (_, s, _), n in chosen.items() if s == STATE_TABLE)
-    tokens = sum(n for (_, s, op), n in chosen.items() if (s, op) == ("stepfunctions", "SendTaskSuccess"))
+    table = sum(n for (_, s, _), n in calls.items() if s == STATE_TABLE)
+    tokens = sum(n for (_, s, op), n in calls.items() if (s, op) == ("stepfunctions", "SendTaskSuccess"))
     return {"aws_calls": aws / per, "state_table_calls": table / per, "task_token_calls": tokens / per}
+
+
+def _by_api(calls: Counter[tuple[str, str, str]]) -> dict[str, int]:
+    """All resources' calls by service and operation."""
+    tally: Counter[str] = Counter()
+    for (_, service, op), n in calls.items():
+        tally[f"{service}:{op}"] += n
+    return dict(sorted(tally.items()))
+
+
+def _state_table_by_step(calls: Counter[tuple[str, str, str]]) -> dict[str, int]:
+    """All resources' state-table calls by step and operation."""
+    return dict(sorted((f"{step}:{op}", n) for (step, s, op), n in calls.items() if s == STATE_TABLE))
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,12 +116,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             timeout=900,
         )
         cleanup_calls = Counter(calls)
+    calls_of = {"backup": backup_calls, "monitor": monitor_calls, "cleanup": cleanup_calls}
+    parts = {name: _figures(c, per) for name, c in calls_of.items()}
     scale = MONITOR_RUNS_A_DAY / args.monitor_runs
-    parts = {
-        "backup": _part(backup_calls, None, per),
-        "monitor": {k: v * scale for k, v in _part(monitor_calls, None, per).items()},
-        "cleanup": _part(cleanup_calls, None, per),
-    }
+    parts["monitor"] = {k: v * scale for k, v in parts["monitor"].items()}
     day = {key: round(sum(p[key] for p in parts.values()), 2) for key in parts["backup"]}
     return {
         "resources": args.resources,
@@ -122,18 +131,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "cleanup": json.loads(cleanup.get("output") or "{}"),
         "per_resource_day": day,
         "per_resource_day_by_part": {k: {n: round(v, 2) for n, v in p.items()} for k, p in parts.items()},
-        "state_table_calls_by_step": {
-            name: dict(
-                sorted(
-                    Counter({f"{step}:{op}": n for (step, s, op), n in c.items() if s == STATE_TABLE}).items()
-                )
-            )
-            for name, c in (("backup", backup_calls), ("monitor", monitor_calls), ("cleanup", cleanup_calls))
-        },
-        "calls_by_step": {
-            name: dict(sorted(Counter(f"{s}:{op}" for (_, s, op), n in c.items() for _ in range(n)).items()))
-            for name, c in (("backup", backup_calls), ("monitor", monitor_calls), ("cleanup", cleanup_calls))
-        },
+        "state_table_calls_by_step": {name: _state_table_by_step(c) for name, c in calls_of.items()},
+        "calls_by_api": {name: _by_api(c) for name, c in calls_of.items()},
     }
 
 
@@ -152,7 +151,7 @@ def main() -> int:
         print(f"  per resource-day: {result['per_resource_day']}")
         for part, figures in result["per_resource_day_by_part"].items():
             print(f"    {part:8} {figures}")
-        for part, apis in result["calls_by_step"].items():
+        for part, apis in result["calls_by_api"].items():
             print(f"  {part} calls (all resources): {apis}")
         for part, apis in result["state_table_calls_by_step"].items():
             print(f"  {part} state-table calls by step (all resources): {apis}")

@@ -48,3 +48,13 @@ def test_the_forwarder_lints_clean() -> None:
 
     matches = lint_file(FORWARDER, config=ManualArgs(regions=["us-west-2"]))
     assert matches == [], "\n".join(str(m) for m in matches)
+
+
+def test_every_step_that_waits_for_its_point_knows_which_regions_are_heard() -> None:
+    # GIVEN the functions serving CreateSnapshot and CopyToRegion (each waits for its point's event)
+    resources = _load_template()["Resources"]
+    # THEN each reads the forwarded regions from the stack's parameter: a forwarded source region's
+    # snapshots wait for their events like its copies (was: the copy step's function only)
+    for function in ("SnapshotFunction", "ReplicateFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["COMPLETION_EVENT_REGIONS"] == {"Ref": "CompletionEventRegions"}, function

@@ -15,16 +15,14 @@ def test_an_rds_copy_finished_event_names_the_copy_in_its_region(load_event: Eve
     # GIVEN the event RDS sends in us-west-2 when a snapshot copy finished (forwarded here)
     event = parse(CompletionEvent, load_event("completion_event_rds.json"))
     # THEN it names that region's copy of the point, by its snapshot identifier
-    assert event.finished_point() == PointEvent(
-        "us-west-2", "lb-orders-db-daily-202611220300-6d483cac", succeeded=True
-    )
+    assert event.finished_point() == PointEvent("us-west-2", "lb-orders-db-daily-202611220300-6d483cac")
 
 
 def test_an_ebs_event_names_the_snapshot_by_its_id_in_the_region_of_its_arn(load_event: EventLoader) -> None:
     # GIVEN the EBS snapshot notification of a finished snapshot
     event = parse(CompletionEvent, load_event("completion_event_ebs.json"))
     # THEN it names the snap- id in the region its ARN carries (where an account would be)
-    assert event.finished_point() == PointEvent("us-east-1", "snap-0a1b2c3d4e5f67890", succeeded=True)
+    assert event.finished_point() == PointEvent("us-east-1", "snap-0a1b2c3d4e5f67890")
 
 
 def test_a_failed_ebs_copy_still_ends_the_wait(load_event: EventLoader) -> None:
@@ -36,9 +34,7 @@ def test_a_failed_ebs_copy_still_ends_the_wait(load_event: EventLoader) -> None:
         "snapshot_id": "arn:aws:ec2::eu-west-1:snapshot/snap-0ffffffffffffffff",
     }
     # THEN the wait of that copy ends (its validation then records why it failed)
-    assert parse(CompletionEvent, raw).finished_point() == PointEvent(
-        "eu-west-1", "snap-0ffffffffffffffff", succeeded=False
-    )
+    assert parse(CompletionEvent, raw).finished_point() == PointEvent("eu-west-1", "snap-0ffffffffffffffff")
 
 
 @pytest.mark.parametrize(

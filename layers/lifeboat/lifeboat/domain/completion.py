@@ -25,8 +25,8 @@ __all__ = [
 
 RDS_DETAIL_TYPES = ("RDS DB Snapshot Event", "RDS DB Cluster Snapshot Event")
 # The RDS events that end a wait: a manual snapshot created (0042), a snapshot copy finished
-# (0060) or cancelled (0061), a manual cluster snapshot created (0075). A failed point has no
-# reliable event: its wait ends on the timeout and validation finds it.
+# (0060) or cancelled (0061), a manual cluster snapshot created (0075). A point that failed
+# otherwise has no reliable event: its wait ends on the timeout and validation finds it.
 RDS_TERMINAL_EVENTS = ("RDS-EVENT-0042", "RDS-EVENT-0060", "RDS-EVENT-0061", "RDS-EVENT-0075")
 # A point's statuses while it is being made: its wait (or validation) goes on.
 IN_PROGRESS = frozenset({"creating", "copying", "pending", "backing-up"})
@@ -35,11 +35,11 @@ EBS_EVENTS = ("createSnapshot", "copySnapshot")
 
 
 class PointEvent(NamedTuple):
-    """A point whose creation or copy ended, by its region and AWS identifier."""
+    """A point whose creation or copy ended (made or failed: its validation tells which), by its
+    region and AWS identifier."""
 
     region: str
     identifier: str
-    succeeded: bool
 
 
 def native_id(arn: str) -> str:
@@ -64,18 +64,19 @@ class CompletionEvent(BaseModel):
     def finished_point(self) -> PointEvent | None:
         """The point this event says is finished, or None (a point started, another event)."""
         detail = self.detail
-        if self.source == "aws.rds" and self.detail_type in RDS_DETAIL_TYPES:
-            if detail.get("EventID") not in RDS_TERMINAL_EVENTS or not detail.get("SourceIdentifier"):
+        if self.source == "aws.ec2":
+            if self.detail_type != EBS_DETAIL_TYPE:
                 return None
-            return PointEvent(
-                self.region, str(detail["SourceIdentifier"]), detail["EventID"] != "RDS-EVENT-0061"
-            )
-        if self.source == "aws.ec2" and self.detail_type == EBS_DETAIL_TYPE:
             snapshot = str(detail.get("snapshot_id", ""))
             if detail.get("event") not in EBS_EVENTS or ":snapshot/" not in snapshot:
                 return None
             # arn:aws:ec2::<region>:snapshot/snap-...: the region sits where an account would.
             parts = snapshot.split(":")
-            region = parts[3] or parts[4] or self.region
-            return PointEvent(region, native_id(snapshot), detail.get("result") == "succeeded")
-        return None
+            return PointEvent(parts[3] or parts[4] or self.region, native_id(snapshot))
+        if (
+            self.detail_type not in RDS_DETAIL_TYPES
+            or detail.get("EventID") not in RDS_TERMINAL_EVENTS
+            or not detail.get("SourceIdentifier")
+        ):
+            return None
+        return PointEvent(self.region, str(detail["SourceIdentifier"]))

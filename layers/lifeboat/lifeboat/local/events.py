@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import HealthReport
+from lifeboat.local.eventbridge import envelope
 from lifeboat.local.runtime import ACCOUNT_ID, LocalCloud
 from lifeboat.local.stream_filters import matches, stream_filters
 
@@ -43,16 +44,14 @@ def alarm_event(cloud: LocalCloud, logical_id: str, *, value: float, at: datetim
     name = cloud._resolve(props["AlarmName"])
     stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
     threshold = float(props["Threshold"])
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": ACCOUNT_ID,
-        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": cloud.region,
-        "resources": [f"arn:aws:cloudwatch:{cloud.region}:{ACCOUNT_ID}:alarm:{name}"],
-        "detail": {
+    return envelope(
+        "CloudWatch Alarm State Change",
+        "aws.cloudwatch",
+        account=ACCOUNT_ID,
+        region=cloud.region,
+        resources=[f"arn:aws:cloudwatch:{cloud.region}:{ACCOUNT_ID}:alarm:{name}"],
+        at=at,
+        detail={
             "alarmName": name,
             "state": {
                 "value": "ALARM",
@@ -80,7 +79,7 @@ def alarm_event(cloud: LocalCloud, logical_id: str, *, value: float, at: datetim
                 ],
             },
         },
-    }
+    )
 
 
 def put_replica_lag(cloud: LocalCloud, replica_arn: str, seconds: float, at: datetime) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lifeboat.local.eventbridge import envelope
+
 __all__ = ["PointEvents", "PointTimes"]
 
 # EventBridge delivers an event a moment after it happens; locally never less than this (real
@@ -45,18 +47,19 @@ class _Start:
     answer: str  # the answer's key holding the point
     identifier: str  # the point's identifier in it
     copy: bool
-    event: Callable[[str, str, dict[str, Any]], dict[str, Any]] | None
+    event: Callable[[str, str, str, dict[str, Any]], dict[str, Any]] | None  # (account, region, id, point)
 
 
 def _rds_event(detail_type: str, source_type: str, event_id: str, message: str) -> Any:
-    def build(region: str, identifier: str, point: dict[str, Any]) -> dict[str, Any]:
+    def build(account: str, region: str, identifier: str, point: dict[str, Any]) -> dict[str, Any]:
         arn = point.get("DBSnapshotArn") or point.get("DBClusterSnapshotArn") or ""
-        return _envelope(
+        return envelope(
             detail_type,
             "aws.rds",
-            region,
-            arn,
-            {
+            account=account,
+            region=region,
+            resources=[arn],
+            detail={
                 "EventCategories": ["creation" if event_id != "RDS-EVENT-0060" else "notification"],
                 "SourceType": source_type,
                 "SourceArn": arn,
@@ -71,15 +74,16 @@ def _rds_event(detail_type: str, source_type: str, event_id: str, message: str) 
 
 
 def _ebs_event(kind: str) -> Any:
-    def build(region: str, identifier: str, point: dict[str, Any]) -> dict[str, Any]:
+    def build(account: str, region: str, identifier: str, point: dict[str, Any]) -> dict[str, Any]:
         arn = f"arn:aws:ec2::{region}:snapshot/{identifier}"
         source = point.get("VolumeId") or point.get("SourceSnapshotId") or ""
-        return _envelope(
+        return envelope(
             "EBS Snapshot Notification",
             "aws.ec2",
-            region,
-            arn,
-            {
+            account=account,
+            region=region,
+            resources=[arn],
+            detail={
                 "event": kind,
                 "result": "succeeded",
                 "cause": "",
@@ -161,20 +165,6 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _envelope(detail_type: str, source: str, region: str, arn: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """The event as EventBridge carries it (``account`` is added by whoever sends it)."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": source,
-        "time": _stamp(),
-        "region": region,
-        "resources": [arn],
-        "detail": detail,
-    }
-
-
 @dataclass
 class PointEvents:
     """Hooks on the session every emulated client is built from (register before any client)."""
@@ -224,7 +214,7 @@ class PointEvents:
             self._done_at[(region, identifier)] = time.monotonic() + takes
             if start.event is None or self._closed:
                 return
-            event = {**start.event(region, identifier, point), "account": self.account}
+            event = start.event(self.account, region, identifier, point)
             timer = threading.Timer(max(takes, _MIN_DELAY), self._announce, (event,))
             timer.daemon = True
             self._timers.append(timer)

@@ -21,6 +21,7 @@ import boto3
 
 from lifeboat.aws.clients import default_clients
 from lifeboat.local.dataplane import LocalDataPlane
+from lifeboat.local.eventbridge import envelope
 from lifeboat.local.execution_alarms import (
     FAILURE_METRICS,
     alarm_notification,
@@ -322,17 +323,16 @@ class LocalCloud:
 
     def scheduled_event(self, rule_name: str, at: datetime, event_id: str) -> dict[str, Any]:
         """The event EventBridge delivers when the schedule rule ``rule_name`` fires at ``at``."""
-        return {
-            "version": "0",
-            "id": event_id,
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": ACCOUNT_ID,
-            "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": self.region,
-            "resources": [f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_name}"],
-            "detail": {},
-        }
+        return envelope(
+            "Scheduled Event",
+            "aws.events",
+            account=ACCOUNT_ID,
+            region=self.region,
+            resources=[f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{rule_name}"],
+            detail={},
+            at=at,
+            event_id=event_id,
+        )
 
     def deliver_schedule(self, rule_logical_id: str, at: datetime) -> str:
         """Do what EventBridge does when a schedule rule fires (moto never fires them)."""

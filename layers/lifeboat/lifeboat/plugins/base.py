@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, ClassVar, Literal, NamedTuple, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
@@ -45,6 +45,10 @@ from lifeboat.errors import (
 
 if TYPE_CHECKING:
     from lifeboat.domain.policy import ContinuousProtection, DrTarget
+
+
+# The backup steps that make a recovery point: the source snapshot, a DR region's copy.
+PointStep = Literal["snapshot", "copy"]
 
 
 class PluginOperation(StrEnum):
@@ -153,9 +157,9 @@ class ResourcePlugin(ABC):
     unsupported: ClassVar[Mapping[PluginOperation, str]] = {}
     # Schema of the type's options; a type without options forbids any.
     options_model: ClassVar[type[BaseModel]] = NoOptions
-    # The steps whose end AWS announces on EventBridge for this type (``snapshot``, ``copy``):
-    # the backup workflow waits for the event there; elsewhere it polls.
-    completion_events: ClassVar[frozenset[str]] = frozenset()
+    # The steps whose end AWS announces on EventBridge for this type: the backup workflow waits
+    # for the event there; elsewhere it polls.
+    completion_events: ClassVar[frozenset[PointStep]] = frozenset()
 
     def __init__(self, clients: ClientProvider) -> None:
         self.clients = clients

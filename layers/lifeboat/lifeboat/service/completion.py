@@ -23,7 +23,7 @@ from lifeboat.domain.completion import IN_PROGRESS, CompletionEvent
 from lifeboat.domain.policy import DrTarget
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
-from lifeboat.plugins.base import ResourcePlugin
+from lifeboat.plugins.base import PointStep, ResourcePlugin
 from lifeboat.service import backup
 from lifeboat.service.deps import Deps
 from lifeboat.service.regions import reaching
@@ -94,7 +94,7 @@ def await_point(
     plugin: ResourcePlugin,
     region: str,
     point: str,
-    step: str,
+    step: PointStep,
     *,
     started: bool,
     token: str,
