@@ -47,12 +47,23 @@ class SkippedResource(CamelModel):
     reason: str
 
 
+class CheckedKey(CamelModel):
+    """A DR region's KMS key as the plan found it, once per run: enabled, and its ARN. A copy
+    under it starts without asking KMS again; a key the plan could not check is not listed, and
+    its copy step checks it (and records why it cannot copy) in that region."""
+
+    region: str
+    key_id: str = Field(description="The key as the policy names it (id, ARN, alias).")
+    arn: str
+
+
 class Plan(CamelModel):
     run_id: str
     tier: Tier
     scheduled_at: datetime
     resources: list[PlannedResource]
     skipped: list[SkippedResource]
+    keys: list[CheckedKey] = Field(default_factory=list)
 
 
 class PlanSummary(CamelModel):
@@ -69,6 +80,8 @@ class PlanSummary(CamelModel):
     plan: S3Location | None = Field(description="The whole plan, with every skipped resource's reason.")
     # The backup Map's concurrency (MaxConcurrencyPath): the config's backupConcurrency.
     max_concurrency: int = 1000
+    # One per DR region and key of the planned policies, whatever the fleet size.
+    keys: list[CheckedKey] = Field(default_factory=list)
 
 
 class ResourceTask(CamelModel):
@@ -80,6 +93,7 @@ class ResourceTask(CamelModel):
     run_id: str
     tier: Tier
     scheduled_at: datetime
+    keys: list[CheckedKey] = Field(default_factory=list)
 
     @field_validator("scheduled_at")
     @classmethod
@@ -103,6 +117,8 @@ class Preflight(CamelModel):
     already_recorded: OperationStatus | None = None
     source: SourceSpec | None = None
     targets: list[DrTarget] = Field(default_factory=list)
+    # The targets' key ARNs the plan found enabled: their copies do not look them up again.
+    checked_keys: list[str] = Field(default_factory=list)
     snapshot_quota_headroom: int | None = None
     # The config asks for level-2 checks of this database: profile it before the snapshot.
     data_checks: bool = False

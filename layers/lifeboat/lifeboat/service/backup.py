@@ -47,7 +47,7 @@ from lifeboat.errors import (
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.plugins.base import PluginOperation
-from lifeboat.service import copy_slots
+from lifeboat.service import copy_slots, plan_keys
 from lifeboat.service.continuous import ensure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
@@ -107,6 +107,7 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
         scheduled_at=scheduled_at,
         resources=planned,
         skipped=skipped,
+        keys=plan_keys.checked_keys(deps, (config.policies[name] for name in {r.policy for r in planned})),
     )
     metrics.add_metric(name="ResourcesPlanned", unit=MetricUnit.Count, value=len(planned))
     logger.info(
@@ -190,7 +191,8 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         raise PolicyViolation("; ".join(problems))
     ensure_continuous(plugin, ref, policy, deps, operation.operation_id)
     # Nothing here reaches a DR region: its key, quota and reachability gate only its own copy.
-    targets = [_copy_target(target, source.encrypted) for target in policy.dr_regions]
+    targets = [plan_keys.copy_target(target, source.encrypted, task.keys) for target in policy.dr_regions]
+    checked = {k.arn for k in task.keys}
     catch_up = _catch_up(deps, ref, policy, targets, point)
     quota = plugin.snapshot_quota(ref.region)
     cleaned = None
@@ -211,6 +213,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         recovery_point_id=point,
         source=source,
         targets=targets,
+        checked_keys=sorted({t.kms_key_id for t in targets if t.kms_key_id in checked}),
         snapshot_quota_headroom=quota.headroom if quota else None,
         data_checks=ref.arn in deps.config().data_checks,
         catch_up=catch_up,
@@ -251,14 +254,6 @@ def _catch_up(
         )
     metrics.add_metric(name="MissedCopiesSkipped", unit=MetricUnit.Count, value=len(missed))
     return []
-
-
-def _copy_target(target: DrTarget, encrypted: bool) -> DrTarget:
-    """Copies of encrypted sources are re-encrypted with the region's key (resolved by the copy
-    step, in that region); unencrypted sources copy as they are."""
-    if not encrypted or target.kms_key_id is None:
-        return DrTarget(region=target.region)
-    return DrTarget(region=target.region, kms_key_id=target.kms_key_id)
 
 
 def _tags(step: StepRequest, point: str) -> dict[str, str]:
@@ -347,7 +342,8 @@ def validate(step: StepRequest, deps: Deps) -> ValidationResult:
 
 
 def replicate(step: StepRequest, deps: Deps) -> tuple[DrTarget, bool]:
-    """Open this region's copy operation, resolve the region's key, start (or find) the copy.
+    """Open this region's copy operation, resolve the region's key (unless the plan did), start
+    (or find) the copy.
 
     The operation is opened before anything is tried in the region, so a region that is down, a
     key that is disabled or a quota that never frees up is recorded on this region's copy with
@@ -392,7 +388,9 @@ def replicate(step: StepRequest, deps: Deps) -> tuple[DrTarget, bool]:
     key = None
     with reaching(deps, region, step.run_id):
         clients = fail_fast(deps.clients)
-        if step.source.encrypted and step.target.kms_key_id:
+        if step.target.kms_key_id in step.preflight.checked_keys:
+            key = step.target.kms_key_id  # checked by this run's plan
+        elif step.source.encrypted and step.target.kms_key_id:
             key = resolve_usable_key(clients, region, step.target.kms_key_id)
         outcome = plugin_for(ref, clients).copy_recovery_point(ref, point, region, key)
     advance(

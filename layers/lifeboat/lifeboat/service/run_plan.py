@@ -27,6 +27,7 @@ def publish(plan: Plan, deps: Deps, execution_name: str | None) -> PlanSummary:
         items=None,
         plan=None,
         max_concurrency=deps.config().backup_concurrency,
+        keys=plan.keys,
     )
     if not plan.resources and not plan.skipped:
         return summary  # an hourly run that no policy keeps calls nothing
