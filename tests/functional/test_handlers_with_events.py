@@ -17,6 +17,7 @@ import pytest
 from lifeboat.demo.fleet import DEMO_INSTANCES, DemoFleet, seed_demo_fleet
 from lifeboat.errors import InvalidInput, KmsKeyNotUsable, PolicyViolation, SnapshotQuotaExceeded
 from lifeboat.local.runtime import LocalCloud
+from lifeboat.plugins.rds.instance import RdsInstancePlugin
 
 EventLoader = Callable[..., dict[str, Any]]
 ORDERS = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
@@ -270,6 +271,43 @@ def test_a_preflight_with_no_snapshot_quota_left_refuses_before_snapshotting(acc
     with quota_used_up, refused:
         account.invoke("HealthCheckFunction", "health_check.json")
     # AND no Lifeboat snapshot was attempted
+    assert account.snapshots("us-east-1") == ["before-upgrade"]
+
+
+def test_the_plan_reads_the_quota_once_and_preflights_where_the_run_fits_do_not_read_it(
+    account: Account,
+) -> None:
+    # GIVEN the daily plan of orders-db (one snapshot in us-east-1; no copy comes into us-east-1)
+    summary = account.invoke("PlanFunction", "plan.json")
+    # THEN the plan read us-east-1's DB snapshot quota once: the run's point fits with the reserve
+    (room,) = summary["quotaRoom"]
+    assert (room["resourceType"], room["region"], room["planned"], room["enough"]) == (
+        "rds:db",
+        "us-east-1",
+        1,
+        True,
+    )
+    # WHEN the preflight runs with the plan's reading THEN it does not read the quota again (was:
+    # one DescribeAccountAttributes per resource and run) and reports the plan's headroom
+    task = account.event("health_check.json") | {"quotaRoom": summary["quotaRoom"]}
+    unread = mock.patch.object(RdsInstancePlugin, "snapshot_quota", side_effect=AssertionError("read again"))
+    with unread:
+        preflight = account.cloud.invoke_function("HealthCheckFunction", task)
+    assert preflight["snapshotQuotaHeadroom"] == room["headroom"]
+
+
+def test_where_the_run_does_not_fit_the_quota_each_preflight_reads_it_and_refuses(account: Account) -> None:
+    # GIVEN an account whose manual snapshot quota an operator's snapshot has used up
+    rds = account.cloud.client("rds")
+    rds.create_db_snapshot(DBSnapshotIdentifier="before-upgrade", DBInstanceIdentifier="orders-db")
+    with mock.patch.dict(os.environ, {"MOTO_RDS_SNAPSHOT_LIMIT": "1"}):
+        # WHEN the daily run is planned THEN the plan says the run's points do not fit
+        summary = account.invoke("PlanFunction", "plan.json")
+        assert [(r["headroom"], r["enough"]) for r in summary["quotaRoom"]] == [(0, False)]
+        # AND the preflight, given that reading, reads the quota itself and refuses, saying why
+        task = account.event("health_check.json") | {"quotaRoom": summary["quotaRoom"]}
+        with pytest.raises(SnapshotQuotaExceeded, match=r"quota in us-east-1 is used up \(1/1\)"):
+            account.cloud.invoke_function("HealthCheckFunction", task)
     assert account.snapshots("us-east-1") == ["before-upgrade"]
 
 

@@ -33,7 +33,7 @@ OPERATION_FUNCTIONS: dict[PluginOperation, tuple[str, ...]] = {
     # A restore inherits the source's network and tags and checks its point-in-time window;
     # cleanup asks whether a resource's source still exists (its removal policy then applies).
     PluginOperation.DESCRIBE_SOURCE: ("HealthCheckFunction", "RestorePlanFunction", "CleanupPlanFunction"),
-    PluginOperation.SNAPSHOT_QUOTA: ("HealthCheckFunction",),
+    PluginOperation.SNAPSHOT_QUOTA: ("HealthCheckFunction", "PlanFunction"),
     PluginOperation.CREATE: ("SnapshotFunction",),
     PluginOperation.DESCRIBE_RECOVERY_POINT: (
         "SnapshotFunction",

@@ -57,6 +57,19 @@ class CheckedKey(CamelModel):
     arn: str
 
 
+class QuotaRoom(CamelModel):
+    """The manual-snapshot quota of one resource type in one source region as the plan read it,
+    once per run, and the recovery points the run adds there (its snapshots and the copies other
+    regions send). Where they fit with the reserve to spare (``enough``), the preflights do not
+    read the quota again; where they do not, each preflight reads it and makes room as before."""
+
+    resource_type: str
+    region: str
+    headroom: int
+    planned: int
+    enough: bool
+
+
 class Plan(CamelModel):
     run_id: str
     tier: Tier
@@ -64,6 +77,7 @@ class Plan(CamelModel):
     resources: list[PlannedResource]
     skipped: list[SkippedResource]
     keys: list[CheckedKey] = Field(default_factory=list)
+    quota_room: list[QuotaRoom] = Field(default_factory=list)
 
 
 class PlanSummary(CamelModel):
@@ -82,6 +96,8 @@ class PlanSummary(CamelModel):
     max_concurrency: int = 1000
     # One per DR region and key of the planned policies, whatever the fleet size.
     keys: list[CheckedKey] = Field(default_factory=list)
+    # One per resource type and source region.
+    quota_room: list[QuotaRoom] = Field(default_factory=list)
 
 
 class ResourceTask(CamelModel):
@@ -94,6 +110,7 @@ class ResourceTask(CamelModel):
     tier: Tier
     scheduled_at: datetime
     keys: list[CheckedKey] = Field(default_factory=list)
+    quota_room: list[QuotaRoom] = Field(default_factory=list)
 
     @field_validator("scheduled_at")
     @classmethod

@@ -14,6 +14,7 @@ from lifeboat.contracts.backup import (
     PlannedResource,
     PlanRequest,
     Preflight,
+    QuotaRoom,
     RecoveryPointResult,
     ResourceTask,
     RunRequest,
@@ -51,7 +52,7 @@ from lifeboat.service import copy_slots, plan_keys
 from lifeboat.service.continuous import ensure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
-from lifeboat.service.quota import quota_reserve
+from lifeboat.service.quota import planned_room, quota_reserve
 from lifeboat.service.regions import reaching
 from lifeboat.state import resource_breakers
 
@@ -108,6 +109,7 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
         resources=planned,
         skipped=skipped,
         keys=plan_keys.checked_keys(deps, (config.policies[name] for name in {r.policy for r in planned})),
+        quota_room=planned_room(deps, {r.arn: config.policies[r.policy] for r in planned}),
     )
     metrics.add_metric(name="ResourcesPlanned", unit=MetricUnit.Count, value=len(planned))
     logger.info(
@@ -194,7 +196,8 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     targets = [plan_keys.copy_target(target, source.encrypted, task.keys) for target in policy.dr_regions]
     checked = {k.arn for k in task.keys}
     catch_up = _catch_up(deps, ref, policy, targets, point)
-    quota = plugin.snapshot_quota(ref.region)
+    room = _room(task, ref)
+    quota = None if room else plugin.snapshot_quota(ref.region)
     cleaned = None
     if quota is not None and quota.headroom < quota_reserve():
         # Near the quota: clean up this resource's expired points first, never skip silently.
@@ -214,9 +217,22 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         source=source,
         targets=targets,
         checked_keys=sorted({t.kms_key_id for t in targets if t.kms_key_id in checked}),
-        snapshot_quota_headroom=quota.headroom if quota else None,
+        snapshot_quota_headroom=room.headroom if room else quota.headroom if quota else None,
         data_checks=ref.arn in deps.config().data_checks,
         catch_up=catch_up,
+    )
+
+
+def _room(task: ResourceTask, ref: ResourceRef) -> QuotaRoom | None:
+    """The plan's quota reading of the resource's type and region, if the run's points fit it."""
+    resource_type = f"{ref.service}:{ref.kind}"
+    return next(
+        (
+            r
+            for r in task.quota_room
+            if (r.resource_type, r.region) == (resource_type, ref.region) and r.enough
+        ),
+        None,
     )
 
 

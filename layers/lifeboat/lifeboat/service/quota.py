@@ -1,17 +1,20 @@
-"""The manual-snapshot quota as Lifeboat watches it: how many slots it keeps free, and the
-headroom of every region the fleet writes recovery points to (health reports it)."""
+"""The manual-snapshot quota as Lifeboat watches it: how many slots it keeps free, the headroom
+of every region the fleet writes recovery points to (health reports it), and whether a backup
+run's points fit (its plan reads it once per region, not each resource's preflight)."""
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping, Set
 
 from lifeboat.aws.clients import fail_fast
+from lifeboat.contracts.backup import QuotaRoom
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import SnapshotHeadroom
 from lifeboat.domain.policy import Policy
 from lifeboat.errors import LifeboatError
-from lifeboat.observability import logger
+from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
 from lifeboat.service.deps import Deps
 
@@ -59,3 +62,49 @@ def snapshot_headroom(
                 )
             )
     return readings
+
+
+def planned_room(deps: Deps, planned: Mapping[str, Policy]) -> list[QuotaRoom]:
+    """The quota of each resource type in each source region of the run, read once, against the
+    points the run adds there: one snapshot per resource in its region, one copy per DR region
+    (a source region may be another resource's DR region). A reading that fails is left out:
+    those resources' preflights read the quota themselves."""
+    adding: Counter[tuple[str, str]] = Counter()
+    samples: dict[tuple[str, str], ResourceRef] = {}
+    for arn, policy in planned.items():
+        ref = ResourceRef.parse(arn)
+        resource_type = f"{ref.service}:{ref.kind}"
+        samples.setdefault((resource_type, ref.region), ref)
+        adding[(resource_type, ref.region)] += 1
+        for target in policy.dr_regions:
+            adding[(resource_type, target.region)] += 1
+    reserve = quota_reserve()
+    rooms = []
+    for (resource_type, region), ref in sorted(samples.items()):
+        try:
+            usage = plugin_for(ref, deps.clients).snapshot_quota(region)
+        except LifeboatError as exc:
+            logger.warning("snapshot quota unknown at plan", extra={"region": region, "reason": str(exc)})
+            continue
+        if usage is None:
+            continue  # the type has no such quota
+        room = QuotaRoom(
+            resource_type=resource_type,
+            region=region,
+            headroom=usage.headroom,
+            planned=adding[(resource_type, region)],
+            enough=adding[(resource_type, region)] + reserve <= usage.headroom,
+        )
+        if not room.enough:
+            metrics.add_metric(name="SnapshotQuotaTight", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "snapshot quota tight: each backup checks it and makes room",
+                extra={
+                    "region": region,
+                    "type": resource_type,
+                    "free": room.headroom,
+                    "adding": room.planned,
+                },
+            )
+        rooms.append(room)
+    return rooms

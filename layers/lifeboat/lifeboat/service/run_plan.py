@@ -28,6 +28,7 @@ def publish(plan: Plan, deps: Deps, execution_name: str | None) -> PlanSummary:
         plan=None,
         max_concurrency=deps.config().backup_concurrency,
         keys=plan.keys,
+        quota_room=plan.quota_room,
     )
     if not plan.resources and not plan.skipped:
         return summary  # an hourly run that no policy keeps calls nothing
