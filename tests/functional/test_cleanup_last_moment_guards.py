@@ -63,7 +63,8 @@ def _planned_batch(deps: Deps, old: str) -> DeletionBatch:
     fleet = service.fleet_plan(
         CleanupPlanRequest(request=CleanupRequest(), execution_start_time=datetime.now(UTC)), deps
     )
-    (batch,) = service.batches(fleet)
+    (chunk,) = service.chunks(fleet)
+    (batch,) = chunk.batches
     assert {(d.recovery_point_id, d.region) for d in batch.deletions} == {(old, SOURCE), (old, WEST)}
     return batch
 

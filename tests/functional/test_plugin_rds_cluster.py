@@ -102,6 +102,22 @@ def test_snapshot_is_created_once_and_validates(account: Account) -> None:
     assert all(check.passed for check in checks), checks
 
 
+def test_several_points_are_described_in_one_call_and_a_missing_one_is_absent(account: Account) -> None:
+    """GIVEN snapshots of two clusters WHEN cleanup describes them and a point that does not
+    exist, together THEN it gets each one's facts as describing it alone would, the missing one
+    absent, in one DescribeDBClusterSnapshots call."""
+    plugin, ledger = _snapshot(account, _cluster(account, "ledger"))
+    _, billing = _snapshot(account, _cluster(account, "billing"))
+    calls: list[str] = []
+    rds = account.clients("rds", SOURCE)
+    rds.meta.events.register("before-call.rds", lambda model, **_: calls.append(model.name))
+
+    found = plugin.describe_recovery_points(SOURCE, [ledger, billing, "lb-gone-daily-202611220300-00000000"])
+
+    assert calls == ["DescribeDBClusterSnapshots"]
+    assert found == {p: plugin.describe_recovery_point(SOURCE, p) for p in (ledger, billing)}
+
+
 def test_copy_lands_in_the_dr_region_under_the_dr_key(account: Account) -> None:
     """GIVEN a cluster snapshot WHEN it is copied to us-west-2 with the us-west-2 key (twice)
     THEN one copy exists there, copying at first, then available, encrypted with that key and

@@ -166,7 +166,8 @@ def test_a_dry_run_returns_the_plan_and_deletes_nothing(cloud: LocalCloud) -> No
     # THEN the plan lists the expired points (11 in us-east-1 and us-west-2, none yet in eu-west-1)
     items = plan["items"]
     written = default_clients("s3", SOURCE).get_object(Bucket=items["bucket"], Key=items["key"])
-    planned = [d for batch in json.loads(written["Body"].read()) for d in batch["deletions"]]
+    chunks = json.loads(written["Body"].read())
+    planned = [d for chunk in chunks for batch in chunk["batches"] for d in batch["deletions"]]
     assert plan["dryRun"] is True
     assert plan["toDelete"] == 22
     assert sorted({d["region"] for d in planned}) == [SOURCE, WEST]

@@ -81,8 +81,13 @@ def _snapshots(region: str) -> set[str]:
 def _planned(plan: dict[str, Any]) -> set[tuple[str, str]]:
     items = plan["items"]
     written = default_clients("s3", SOURCE).get_object(Bucket=items["bucket"], Key=items["key"])
-    batches = json.loads(written["Body"].read())
-    return {(d["recoveryPointId"], d["region"]) for batch in batches for d in batch["deletions"]}
+    chunks = json.loads(written["Body"].read())
+    return {
+        (d["recoveryPointId"], d["region"])
+        for c in chunks
+        for batch in c["batches"]
+        for d in batch["deletions"]
+    }
 
 
 def test_a_200_resource_cleanup_deletes_exactly_its_plan_with_no_payload_above_64_kib(

@@ -11,7 +11,7 @@ from lifeboat.contracts.cleanup import (
     CleanupPlanRequest,
     CleanupReportRequest,
     CleanupRequest,
-    DeletionBatch,
+    DeletionChunk,
 )
 from lifeboat.handler import parse
 from lifeboat.local.template import apply_input_transformer, load_template
@@ -81,7 +81,7 @@ def test_the_daily_cleanup_schedule_starts_the_cleanup_workflow_after_the_backup
     ("name", "model"),
     [
         ("cleanup_plan.json", CleanupPlanRequest),
-        ("cleanup_delete.json", DeletionBatch),
+        ("cleanup_delete.json", DeletionChunk),
         ("cleanup_report.json", CleanupReportRequest),
     ],
 )

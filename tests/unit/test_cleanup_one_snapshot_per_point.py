@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lifeboat.service.cleanup import _points
+from lifeboat.service.cleanup_points import points_of
 
 POINT = "lb-orders-db-daily-202611220300-6d483cac"
 AT = "2026-11-22T03:00:00+00:00"
@@ -39,5 +39,5 @@ def test_the_failed_copy_and_its_catch_up_are_one_point_and_the_valid_record_sta
         _item(f"copy:{POINT}:us-west-2", "COPY", "us-west-2", valid=None, status="FAILED"),
         _item(f"copy:{POINT}:us-west-2:catch-up", "COPY", "us-west-2", valid=True, status="SUCCEEDED"),
     ]
-    west = [p for p in _points(items) if p.region == "us-west-2"]
+    west = [p for p in points_of(items) if p.region == "us-west-2"]
     assert [(p.operation_id, p.valid) for p in west] == [(f"copy:{POINT}:us-west-2:catch-up", True)]

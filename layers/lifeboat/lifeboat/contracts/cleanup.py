@@ -63,6 +63,16 @@ class DeletionBatch(CamelModel):
     deletions: list[PlannedDeletion]
 
 
+class DeletionChunk(CamelModel):
+    """One Map item of the cleanup: the planned deletions of one or more resources (at most
+    ``service.cleanup.CHUNK_SIZE`` in all), whose recovery points are described together: one
+    call per resource type and region where the type's API describes many at once, instead of
+    one call per point."""
+
+    run_id: str
+    batches: list[DeletionBatch] = Field(min_length=1)
+
+
 class ResourcePlan(CamelModel):
     """Every recovery point of one resource with its decision (the dry run's view)."""
 
@@ -97,7 +107,7 @@ class CleanupPlan(CamelModel):
     kept_by_rule: dict[str, int]
     to_delete: int
     deferred: int = Field(description="The backlog: expired points left for later runs.")
-    batch_count: int
+    batch_count: int = Field(description="Map items (DeletionChunk), each of several resources.")
     items: S3Location
     skipped_count: int = 0
     skipped: list[SkippedCleanup] = Field(default_factory=list, max_length=LISTED)
@@ -121,6 +131,10 @@ class BatchResult(CamelModel):
     deleted: int
     refused: int
     results: list[DeletionResult]
+
+
+class ChunkResult(CamelModel):
+    batches: list[BatchResult]
 
 
 class CleanupReportRequest(CamelModel):

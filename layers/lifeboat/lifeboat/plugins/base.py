@@ -15,7 +15,7 @@ reason an operator reads in the ``UnsupportedOperation`` error).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Literal, NamedTuple, NoReturn
@@ -37,6 +37,7 @@ from lifeboat.domain.recovery import (
 from lifeboat.domain.restore import RestoredFacts, RestoreSpec, is_drill_resource, owned_by
 from lifeboat.errors import (
     RecoveryPointConflict,
+    RecoveryPointNotFound,
     ResourceNotFound,
     TargetExists,
     TeardownRefused,
@@ -225,6 +226,20 @@ class ResourcePlugin(ABC):
     @abstractmethod
     def describe_recovery_point(self, region: str, recovery_point_id: str) -> RecoveryPointFacts:
         """Facts of a recovery point; RecoveryPointNotFound if there is none."""
+
+    def describe_recovery_points(
+        self, region: str, recovery_point_ids: Sequence[str]
+    ) -> dict[str, RecoveryPointFacts]:
+        """Facts of several recovery points in ``region`` by id; a point that does not exist is
+        absent. One call per point here: a type whose API describes many at once overrides it
+        (cleanup describes a Map item's points with it)."""
+        found: dict[str, RecoveryPointFacts] = {}
+        for point in recovery_point_ids:
+            try:
+                found[point] = self.describe_recovery_point(region, point)
+            except RecoveryPointNotFound:
+                continue
+        return found
 
     @abstractmethod
     def _copy(

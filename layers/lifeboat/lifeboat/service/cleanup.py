@@ -1,10 +1,11 @@
 """Retention cleanup: plan from the state table, delete only what the guards let go.
 
 Recovery points are found through the state table (GSI ``byResource``), never by listing the
-account's snapshots. Before a deletion the snapshot itself is described: its Lifeboat tags must
-agree with the state table (resource, id, tier) and it must carry no legal-hold tag. Every
-deletion is an operation ``delete:<id>:<region>`` with its reason, and the deleted point's own
-operation is marked ``deletedAt`` so it leaves later plans.
+account's snapshots. Immediately before a Map item's deletions its snapshots are described
+(together: one call per resource type and region where the API allows it): a snapshot's
+Lifeboat tags must agree with the state table (resource, id, tier) and it must carry no
+legal-hold tag. Every deletion is an operation ``delete:<id>:<region>`` with its reason, and the
+deleted point's own operation is marked ``deletedAt`` so it leaves later plans.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from lifeboat.contracts.cleanup import (
     MAX_DELETIONS_CEILING,
     BatchResult,
+    ChunkResult,
     CleanupPlanRequest,
     DeletionBatch,
+    DeletionChunk,
     DeletionOutcome,
     DeletionResult,
     FleetPlan,
@@ -31,13 +33,12 @@ from lifeboat.contracts.cleanup import (
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import normalise_time
 from lifeboat.domain.operations import OperationStatus, OperationType
-from lifeboat.domain.policy import Policy, RemovalPolicy, Tier
-from lifeboat.domain.recovery import RESOURCE_TAG, TIER_TAG, is_ours
+from lifeboat.domain.policy import Policy, RemovalPolicy
+from lifeboat.domain.recovery import RESOURCE_TAG, TIER_TAG, RecoveryPointFacts, is_ours
 from lifeboat.domain.retention import (
     LEGAL_HOLD_TAG,
     Action,
     Decision,
-    RecoveryPoint,
     RegionRules,
     cap_deletions,
     decide,
@@ -47,19 +48,18 @@ from lifeboat.domain.snapshot_budget import deletion_budget, points_per_day
 from lifeboat.errors import RecoveryPointNotFound, ResourceNotFound, ResourceNotReady
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
-from lifeboat.plugins.base import QuotaUsage
+from lifeboat.plugins.base import QuotaUsage, ResourcePlugin
+from lifeboat.service.cleanup_points import last_policy, points_of
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
 
 MAX_DELETIONS_ENV = "LIFEBOAT_CLEANUP_MAX_DELETIONS"
 DEFAULT_MAX_DELETIONS = 500
-# Deletions per workflow Map item: one Lambda invocation stays well inside its timeout.
-BATCH_SIZE = 50
+# Deletions per workflow Map item: described together, and one Lambda invocation stays well
+# inside its timeout.
+CHUNK_SIZE = 100
 # Deletion records are evidence for audits: a year plus a margin.
 DELETION_EVIDENCE_DAYS = 365 + 30
-_POINT_TYPES = frozenset({OperationType.BACKUP.value, OperationType.COPY.value})
-_OWN_TYPES = _POINT_TYPES | {OperationType.DELETE.value}
-_ACTIVE = frozenset({OperationStatus.PENDING.value, OperationStatus.RUNNING.value})
 
 
 def deployment_cap() -> int:
@@ -95,7 +95,7 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
     skipped: list[SkippedCleanup] = []
     for arn in arns:
         items = deps.store.items_of(arn)
-        policy_name = protected.get(arn) or _last_policy(items)
+        policy_name = protected.get(arn) or last_policy(items)
         if policy_name is None:
             skipped.append(SkippedCleanup(arn=arn, reason="no recovery point of it is recorded"))
             continue
@@ -105,7 +105,7 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
             continue
         source_deleted = arn not in protected and _source_deleted(arn, deps)
         decisions = decide(
-            _points(items), _rules(policy), now, retain_all=_retain_all(policy, source_deleted)
+            points_of(items), _rules(policy), now, retain_all=_retain_all(policy, source_deleted)
         )
         plans.append(
             ResourcePlan(arn=arn, policy=policy.name, source_deleted=source_deleted, decisions=decisions)
@@ -125,20 +125,30 @@ def fleet_plan(request: CleanupPlanRequest, deps: Deps) -> FleetPlan:
     )
 
 
-def batches(fleet: FleetPlan) -> list[DeletionBatch]:
-    """The run's deletions, one batch per resource (at most ``BATCH_SIZE`` each)."""
-    found: list[DeletionBatch] = []
+def chunks(fleet: FleetPlan) -> list[DeletionChunk]:
+    """The run's deletions as Map items of at most ``CHUNK_SIZE`` each, several resources to an
+    item, each resource's deletions in one batch (split across items only past the size)."""
+    found: list[DeletionChunk] = []
+    current: list[DeletionBatch] = []
+    size = 0
     for resource_plan in fleet.resources:
         deletions = [_planned(d) for d in resource_plan.decisions if d.action is Action.DELETE]
-        found += [
-            DeletionBatch(
-                resource_arn=resource_plan.arn,
-                policy=resource_plan.policy,
-                run_id=fleet.run_id,
-                deletions=deletions[start : start + BATCH_SIZE],
+        while deletions:
+            part, deletions = deletions[: CHUNK_SIZE - size], deletions[CHUNK_SIZE - size :]
+            current.append(
+                DeletionBatch(
+                    resource_arn=resource_plan.arn,
+                    policy=resource_plan.policy,
+                    run_id=fleet.run_id,
+                    deletions=part,
+                )
             )
-            for start in range(0, len(deletions), BATCH_SIZE)
-        ]
+            size += len(part)
+            if size == CHUNK_SIZE:
+                found.append(DeletionChunk(run_id=fleet.run_id, batches=current))
+                current, size = [], 0
+    if current:
+        found.append(DeletionChunk(run_id=fleet.run_id, batches=current))
     return found
 
 
@@ -151,11 +161,6 @@ def _planned(decision: Decision) -> PlannedDeletion:
         tier=point.tier,
         reason=decision.reason,
     )
-
-
-def _last_policy(items: list[dict[str, Any]]) -> str | None:
-    recorded = [i for i in items if i.get("type") in _POINT_TYPES and i.get("policy")]
-    return str(max(recorded, key=lambda i: str(i["createdAt"]))["policy"]) if recorded else None
 
 
 def _source_deleted(arn: str, deps: Deps) -> bool:
@@ -182,76 +187,94 @@ def _rules(policy: Policy) -> Callable[[str], RegionRules]:
     return rules
 
 
-def _points(items: list[dict[str, Any]]) -> list[RecoveryPoint]:
-    """The recovery points that exist (a snapshot was started and not yet deleted)."""
-    in_use = {
-        str(i["recoveryPointId"]): str(i["operationId"])
-        for i in items
-        if i.get("type") not in _OWN_TYPES and i.get("status") in _ACTIVE and i.get("recoveryPointId")
-    }
-    taken = {
-        str(i["recoveryPointId"]): _time(i["createdAt"])
-        for i in items
-        if i.get("type") == OperationType.BACKUP.value and i.get("recoveryPointId")
-    }
-    points = []
-    for item in items:
-        if item.get("type") not in _POINT_TYPES or not item.get("recoveryPointId"):
-            continue
-        details: dict[str, Any] = item.get("details") or {}
-        started = any(h.get("status") == OperationStatus.RUNNING.value for h in item.get("history", []))
-        if not started or details.get("deletedAt"):
-            continue
-        point_id, region = str(item["recoveryPointId"]), str(item["region"])
-        validation = details.get(f"validation_{region}") or {}
-        points.append(
-            RecoveryPoint(
-                recovery_point_id=point_id,
-                region=region,
-                operation_id=str(item["operationId"]),
-                tier=Tier(item["tier"]) if item.get("tier") in set(Tier) else None,
-                taken_at=taken.get(point_id) or _time(item["createdAt"]),
-                valid=validation.get("valid") is True,
-                ours=not details.get("foreignSnapshot"),
-                pinned_by=_pin(details),
-                in_use_by=in_use.get(point_id),
-            )
-        )
-    return _one_per_snapshot(points)
-
-
-def _one_per_snapshot(points: list[RecoveryPoint]) -> list[RecoveryPoint]:
-    """A point and region is one snapshot, whatever number of records name it: a copy that failed
-    after it started and the catch-up copy that later made it (``copy:<id>:<region>:catch-up``).
-    The valid record stands for it, so a guard that keeps the valid one keeps the snapshot."""
-    chosen: dict[tuple[str, str], RecoveryPoint] = {}
-    for point in points:
-        key = (point.recovery_point_id, point.region)
-        if key not in chosen or (point.valid and not chosen[key].valid):
-            chosen[key] = point
-    return list(chosen.values())
-
-
-def _pin(details: dict[str, Any]) -> str | None:
-    if details.get("forceRetain"):
-        return "forceRetain"
-    if details.get("legalHold"):
-        return f"legal hold ({LEGAL_HOLD_TAG}={details['legalHold']})"
-    return None
-
-
-def _time(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value))
-
-
 # --- deleting -------------------------------------------------------------------------------
+# A Map item's snapshots as described right before its deletions, by (region, point id); a point
+# that is not there is absent (already deleted).
+Described = dict[tuple[str, str], RecoveryPointFacts]
+# A resource's planned deletions as decided again immediately before: None where the point may
+# go, else the result it already has (kept, or deleted by an earlier run).
+Rechecked = list[tuple[PlannedDeletion, DeletionResult | None]]
+
+
+def delete_chunk(chunk: DeletionChunk, deps: Deps) -> ChunkResult:
+    """Delete a Map item's planned points: each resource's decided again first, then the
+    snapshots of those that may still go described together, then deleted."""
+    policies = deps.config.fresh().policies
+    rechecked = [(b, _recheck(b, policies.get(b.policy), deps)) for b in chunk.batches]
+    described = _described([(b, d) for b, checked in rechecked for d, done in checked if done is None], deps)
+    return ChunkResult(batches=[_delete_resource(b, checked, described, deps) for b, checked in rechecked])
+
+
 def delete_batch(batch: DeletionBatch, deps: Deps) -> BatchResult:
-    """Delete one resource's planned points. Immediately before each delete the plan is decided
-    again from the state table and the config as they are then, and the snapshot's tags are
-    checked: a hold, ``forceRetain`` or a drill that appeared since the plan, or a newer point
-    that failed, keeps the point (the last good copy is never lost to a stale plan)."""
-    policy = deps.config.fresh().policies.get(batch.policy)
-    results = [_delete_one(batch, deletion, policy, deps) for deletion in batch.deletions]
+    """Delete one resource's planned points (the quota guard's make-room)."""
+    checked = _recheck(batch, deps.config.fresh().policies.get(batch.policy), deps)
+    described = _described([(batch, d) for d, done in checked if done is None], deps)
+    return _delete_resource(batch, checked, described, deps)
+
+
+def _recheck(batch: DeletionBatch, policy: Policy | None, deps: Deps) -> Rechecked:
+    """The plan decided again from the state table and the config as they are now (one read of
+    the resource's records): a hold, ``forceRetain`` or a drill that appeared since the plan, or
+    a newer point that failed, keeps the point (the last good copy is never lost to a stale
+    plan). The plan's deletions of a resource were decided together, so one decision covers
+    them all."""
+    items = deps.store.items_of(batch.resource_arn)
+    decisions = None
+    if policy is not None:
+        retain_all = _retain_all(policy, source_deleted=False)
+        decisions = decide(points_of(items), _rules(policy), deps.now(), retain_all=retain_all)
+    recorded = {
+        str(i["operationId"])
+        for i in items
+        if i.get("type") == OperationType.DELETE.value and i.get("status") == OperationStatus.SUCCEEDED.value
+    }
+    checked: Rechecked = []
+    for deletion in batch.deletions:
+        point, region = deletion.recovery_point_id, deletion.region
+        done = None
+        kept = _kept_now(batch, deletion, decisions)
+        if delete_operation_id(point, region) in recorded:
+            _mark_deleted(deps, deletion, delete_operation_id(point, region))
+            done = _result(deletion, DeletionOutcome.ALREADY_DELETED, "recorded by an earlier run")
+        elif kept is not None:
+            logger.warning(
+                "planned deletion refused at delete time", extra={"point": point, "region": region}
+            )
+            done = _result(deletion, DeletionOutcome.REFUSED, f"kept at delete time: {kept}")
+        checked.append((deletion, done))
+    return checked
+
+
+def _described(deletions: list[tuple[DeletionBatch, PlannedDeletion]], deps: Deps) -> Described:
+    """The snapshots of the points that may go: one describe per resource type and region where
+    the type describes many at once (RDS), else one per point. Their tags are checked next."""
+    wanted: dict[tuple[type[ResourcePlugin], str], tuple[ResourcePlugin, list[str]]] = {}
+    for batch, deletion in deletions:
+        plugin = plugin_for(ResourceRef.parse(batch.resource_arn), deps.clients)
+        points = wanted.setdefault((type(plugin), deletion.region), (plugin, []))[1]
+        points.append(deletion.recovery_point_id)
+    described: Described = {}
+    for (_, region), (plugin, points) in wanted.items():
+        for point, facts in plugin.describe_recovery_points(region, points).items():
+            described[(region, point)] = facts
+    return described
+
+
+def _delete_resource(
+    batch: DeletionBatch, checked: Rechecked, described: Described, deps: Deps
+) -> BatchResult:
+    """Delete the resource's points that may go and whose snapshot's tags agree."""
+    results = []
+    for deletion, done in checked:
+        if done is not None:
+            results.append(done)
+            continue
+        facts = described.get((deletion.region, deletion.recovery_point_id))
+        refusal = facts and _tags_refusal(batch, deletion, facts, deps)
+        if refusal:
+            results.append(_result(deletion, DeletionOutcome.REFUSED, refusal))
+        else:
+            results.append(_delete_one(batch, deletion, gone=facts is None, deps=deps))
     deleted = sum(1 for r in results if r.outcome is not DeletionOutcome.REFUSED)
     refused = len(results) - deleted
     metrics.add_metric(name="RecoveryPointsDeleted", unit=MetricUnit.Count, value=deleted)
@@ -259,85 +282,73 @@ def delete_batch(batch: DeletionBatch, deps: Deps) -> BatchResult:
     return BatchResult(resource_arn=batch.resource_arn, deleted=deleted, refused=refused, results=results)
 
 
-def _delete_one(
-    batch: DeletionBatch, deletion: PlannedDeletion, policy: Policy | None, deps: Deps
-) -> DeletionResult:
+def _delete_one(batch: DeletionBatch, deletion: PlannedDeletion, *, gone: bool, deps: Deps) -> DeletionResult:
+    """Record the deletion (RUNNING), delete the snapshot unless it is gone, record the result."""
     point, region = deletion.recovery_point_id, deletion.region
     operation_id = delete_operation_id(point, region)
-    existing = deps.store.get(operation_id)
-    if existing is not None and existing.status is OperationStatus.SUCCEEDED:
+    operation, _ = deps.store.open(
+        operation_id=operation_id,
+        type=OperationType.DELETE,
+        resource_arn=batch.resource_arn,
+        region=region,
+        status=OperationStatus.RUNNING,
+        retain_days=DELETION_EVIDENCE_DAYS,
+        recovery_point_id=point,
+        run_id=batch.run_id,
+        tier=deletion.tier.value if deletion.tier else None,
+        policy=batch.policy,
+        detail=deletion.reason,
+        details={"reason": deletion.reason, "pointOperationId": deletion.operation_id},
+    )
+    if operation.status is OperationStatus.SUCCEEDED:  # recorded since the resource was read
         _mark_deleted(deps, deletion, operation_id)
         return _result(deletion, DeletionOutcome.ALREADY_DELETED, "recorded by an earlier run")
-    kept = _kept_now(batch, deletion, policy, deps)
-    if kept is not None:
-        logger.warning("planned deletion refused at delete time", extra={"point": point, "region": region})
-        return _result(deletion, DeletionOutcome.REFUSED, f"kept at delete time: {kept}")
-    ref = ResourceRef.parse(batch.resource_arn)
-    plugin = plugin_for(ref, deps.clients)
-    try:
-        facts = plugin.describe_recovery_point(region, point)
-    except RecoveryPointNotFound:
-        facts = None
-    if facts is not None:
-        tags = facts.tags
-        agrees = (
-            is_ours(tags, point)
-            and tags.get(RESOURCE_TAG) == batch.resource_arn
-            and tags.get(TIER_TAG) == (deletion.tier.value if deletion.tier else None)
-        )
-        if not agrees:
-            deps.store.record_details(
-                deletion.operation_id, {"foreignSnapshot": "tags disagree with the state table"}
-            )
-            return _result(deletion, DeletionOutcome.REFUSED, "tags disagree with the state table; not ours")
-        if tags.get(LEGAL_HOLD_TAG, "").lower() not in ("", "false"):
-            deps.store.record_details(deletion.operation_id, {"legalHold": tags[LEGAL_HOLD_TAG]})
-            return _result(deletion, DeletionOutcome.REFUSED, f"legal hold tag {LEGAL_HOLD_TAG}")
-    gone = facts is None
-    if existing is None:
-        deps.store.open(
-            operation_id=operation_id,
-            type=OperationType.DELETE,
-            resource_arn=batch.resource_arn,
-            region=region,
-            status=OperationStatus.RUNNING,
-            retain_days=DELETION_EVIDENCE_DAYS,
-            recovery_point_id=point,
-            run_id=batch.run_id,
-            tier=deletion.tier.value if deletion.tier else None,
-            policy=batch.policy,
-            detail=deletion.reason,
-            details={"reason": deletion.reason, "pointOperationId": deletion.operation_id},
-        )
     if not gone:
         try:
+            plugin = plugin_for(ResourceRef.parse(batch.resource_arn), deps.clients)
             plugin.delete_recovery_point(region, point)
         except RecoveryPointNotFound:
             gone = True
         except ResourceNotReady as exc:
             return _result(deletion, DeletionOutcome.REFUSED, f"busy, retried next run: {exc}")
     deps.store.transition(
-        operation_id,
-        OperationStatus.SUCCEEDED,
-        detail="already deleted" if gone else "deleted",
+        operation_id, OperationStatus.SUCCEEDED, detail="already deleted" if gone else "deleted"
     )
     _mark_deleted(deps, deletion, operation_id)
     outcome = DeletionOutcome.ALREADY_DELETED if gone else DeletionOutcome.DELETED
     return _result(deletion, outcome, deletion.reason)
 
 
-def _kept_now(
-    batch: DeletionBatch, deletion: PlannedDeletion, policy: Policy | None, deps: Deps
+def _tags_refusal(
+    batch: DeletionBatch, deletion: PlannedDeletion, facts: RecoveryPointFacts, deps: Deps
 ) -> str | None:
-    """Why the point must stay, decided from the resource's records as they are now (None: it
-    may go). The same rules as the plan: pins, drills and restores using it, the newest valid
-    point and the minimum count of its region, the policy's retention and ``forceRetain``."""
-    if policy is None:
-        return f"policy {batch.policy!r} is no longer in the config"
-    now_points = _points(deps.store.items_of(batch.resource_arn))
-    decisions = decide(
-        now_points, _rules(policy), deps.now(), retain_all=_retain_all(policy, source_deleted=False)
+    """Why the snapshot's own tags forbid deleting it (recorded on its point), or None: they must
+    say it is this resource's Lifeboat point of this tier, and carry no legal hold."""
+    tags = facts.tags
+    agrees = (
+        is_ours(tags, deletion.recovery_point_id)
+        and tags.get(RESOURCE_TAG) == batch.resource_arn
+        and tags.get(TIER_TAG) == (deletion.tier.value if deletion.tier else None)
     )
+    if not agrees:
+        deps.store.record_details(
+            deletion.operation_id, {"foreignSnapshot": "tags disagree with the state table"}
+        )
+        return "tags disagree with the state table; not ours"
+    if tags.get(LEGAL_HOLD_TAG, "").lower() not in ("", "false"):
+        deps.store.record_details(deletion.operation_id, {"legalHold": tags[LEGAL_HOLD_TAG]})
+        return f"legal hold tag {LEGAL_HOLD_TAG}"
+    return None
+
+
+def _kept_now(
+    batch: DeletionBatch, deletion: PlannedDeletion, decisions: list[Decision] | None
+) -> str | None:
+    """Why the point must stay, by the rules the plan applied (None: it may go): pins, drills and
+    restores using it, the newest valid point and the minimum count of its region, the policy's
+    retention and ``forceRetain``."""
+    if decisions is None:
+        return f"policy {batch.policy!r} is no longer in the config"
     for decision in decisions:
         point = decision.point
         if (point.recovery_point_id, point.region) == (deletion.recovery_point_id, deletion.region):
@@ -365,7 +376,7 @@ def make_room(ref: ResourceRef, policy: Policy, deps: Deps, run_id: str) -> tupl
     """
     items = deps.store.items_of(ref.arn)
     decisions = decide(
-        [p for p in _points(items) if p.region == ref.region],
+        [p for p in points_of(items) if p.region == ref.region],
         _rules(policy),
         deps.now(),
         retain_all=_retain_all(policy, source_deleted=False),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from lifeboat.contracts.cleanup import (
     BatchResult,
+    ChunkResult,
     CleanupPlan,
     CleanupPlanRequest,
     CleanupReport,
@@ -23,7 +24,7 @@ from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.domain.retention import Action
 from lifeboat.errors import InvalidInput
 from lifeboat.observability import MetricUnit, logger, metrics
-from lifeboat.service.cleanup import batches, fleet_plan
+from lifeboat.service.cleanup import chunks, fleet_plan
 from lifeboat.service.deps import Deps
 from lifeboat.service.work_files import map_outputs, put_json, run_prefix, work_bucket
 
@@ -31,11 +32,11 @@ from lifeboat.service.work_files import map_outputs, put_json, run_prefix, work_
 def plan(request: CleanupPlanRequest, deps: Deps) -> CleanupPlan:
     """Plan the run, write its batches to the stack's bucket, return the counts and where they are."""
     fleet = fleet_plan(request, deps)
-    to_write = batches(fleet)
+    to_write = chunks(fleet)
     decisions = [d for p in fleet.resources for d in p.decisions]
     kept = Counter(d.rule.value for d in decisions if d.action is Action.KEEP)
     deferred = sum(1 for d in decisions if d.action is Action.DEFER)
-    to_delete = sum(len(b.deletions) for b in to_write)
+    to_delete = sum(len(b.deletions) for chunk in to_write for b in chunk.batches)
     items = put_json(
         deps,
         run_prefix("cleanup", fleet.run_id, request.execution_name) + "batches.json",
@@ -101,4 +102,4 @@ def report(request: CleanupReportRequest, deps: Deps) -> CleanupReport:
 def _batch_results(deps: Deps, bucket: str, manifest_key: str) -> Iterator[BatchResult]:
     s3 = deps.clients("s3", deps.region)
     for output in map_outputs(s3, S3Location(bucket=bucket, key=manifest_key)):
-        yield BatchResult.model_validate_json(output)
+        yield from ChunkResult.model_validate_json(output).batches

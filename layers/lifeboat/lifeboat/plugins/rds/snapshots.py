@@ -8,7 +8,7 @@ account's quota.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,6 +20,10 @@ from lifeboat.errors import RecoveryPointNotFound
 from lifeboat.plugins.base import QuotaUsage, ResourcePlugin
 
 __all__ = ["DB_CLUSTER_SNAPSHOT", "DB_SNAPSHOT", "RdsSnapshotPlugin", "SnapshotKind"]
+
+# Identifiers per DescribeDB(Cluster)Snapshots filter: cleanup describes a Map item's snapshots
+# of one region in one call.
+IDS_PER_DESCRIBE = 50
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,28 @@ class RdsSnapshotPlugin(ResourcePlugin):
             )[f"{kind.noun}s"]
         if not found:
             raise RecoveryPointNotFound(f"{kind.label} {recovery_point_id} in {region}: not found")
-        snapshot = found[0]
+        return self._facts(region, found[0])
+
+    def describe_recovery_points(
+        self, region: str, recovery_point_ids: Sequence[str]
+    ) -> dict[str, RecoveryPointFacts]:
+        """Many snapshots in one call: filtered by identifier, ``IDS_PER_DESCRIBE`` at a time."""
+        kind = self.snapshot_kind
+        wanted = sorted(set(recovery_point_ids))
+        found: dict[str, RecoveryPointFacts] = {}
+        for start in range(0, len(wanted), IDS_PER_DESCRIBE):
+            ids = wanted[start : start + IDS_PER_DESCRIBE]
+            pages = self._rds(region).get_paginator(f"describe_{kind.call}s")
+            with translated(self.snapshot_errors, f"{len(ids)} {kind.label}s in {region}"):
+                for page in pages.paginate(Filters=[{"Name": f"db-{kind.arn_kind}-id", "Values": ids}]):
+                    for snapshot in page[f"{kind.noun}s"]:
+                        found[snapshot[f"{kind.noun}Identifier"]] = self._facts(region, snapshot)
+        return found
+
+    def _facts(self, region: str, snapshot: dict[str, Any]) -> RecoveryPointFacts:
+        kind = self.snapshot_kind
         return RecoveryPointFacts(
-            recovery_point_id=recovery_point_id,
+            recovery_point_id=snapshot[f"{kind.noun}Identifier"],
             arn=snapshot[f"{kind.noun}Arn"],
             region=region,
             status=snapshot["Status"],
