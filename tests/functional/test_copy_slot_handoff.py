@@ -16,7 +16,7 @@ from lifeboat.local.runtime import LocalCloud
 from lifeboat.service import copy_slots
 from lifeboat.service.copy_slots import CopySlot
 from lifeboat.service.deps import Deps, deps_from_env
-from lifeboat.state import copy_gate
+from lifeboat.state import copy_gate, stopped_runs
 
 GATE = copy_gate.gate_id("us-west-2", "rds_cluster")
 
@@ -40,6 +40,16 @@ class Sfn:
         self.resumed.append(taskToken)
 
 
+def _answered_by(deps: Deps, sfn: Sfn) -> Any:
+    """The gate's Step Functions calls answered by ``sfn``; every other client real."""
+    real_clients = deps.clients
+
+    def clients(service: str, region: str) -> Any:
+        return sfn if service == "stepfunctions" else real_clients(service, region)
+
+    return mock.patch.object(deps, "clients", clients)
+
+
 @pytest.fixture
 def deps() -> Iterator[Deps]:
     with LocalCloud():
@@ -49,13 +59,8 @@ def deps() -> Iterator[Deps]:
 def test_a_copy_handed_a_slot_after_its_wait_timed_out_keeps_it(deps: Deps) -> None:
     # GIVEN a gate of 1 held by copy A, and copy X waiting in line with token t1
     a, x = _slot("a"), _slot("x")
-    real_clients = deps.clients
     sfn = Sfn(timed_out={"t1"})
-
-    def clients(service: str, region: str) -> Any:
-        return sfn if service == "stepfunctions" else real_clients(service, region)
-
-    with mock.patch.object(deps, "clients", clients):
+    with _answered_by(deps, sfn):
         assert copy_slots.acquire(a, "ta", deps)
         assert not copy_slots.acquire(x, "t1", deps)
         # AND X's wait times out: while A's release hands X the slot and sends t1, X's state runs
@@ -66,3 +71,23 @@ def test_a_copy_handed_a_slot_after_its_wait_timed_out_keeps_it(deps: Deps) -> N
     # THEN X holds the slot it copies under (t2 resumed it); t1's TaskTimedOut freed nothing
     assert "t2" in sfn.resumed
     assert set(copy_gate.read(deps.store, GATE).holders) == {x.holder}
+
+
+def test_a_slot_handed_to_a_copy_of_a_stopped_run_goes_on_to_the_next(deps: Deps) -> None:
+    # GIVEN a gate of 1 held by copy A, then copy X of the daily run of 2026-11-22 03:00 and
+    # copy Y waiting in line, and that run stopped (Step Functions answers its tokens TaskTimedOut)
+    a = _slot("a")
+    x = CopySlot(gate=GATE, holder="copy:lb-orders-db-daily-202611220300-6d483cac:us-west-2", limit=1)
+    y = _slot("y")
+    stopped_runs.mark(deps.store, "daily-20261122T0300Z", now=deps.now(), status="ABORTED")
+    sfn = Sfn(timed_out={"tx"})
+    with _answered_by(deps, sfn):
+        assert copy_slots.acquire(a, "ta", deps)
+        assert not copy_slots.acquire(x, "tx", deps)
+        assert not copy_slots.acquire(y, "ty", deps)
+        # WHEN A's copy finishes and releases its slot
+        copy_slots.release(a, deps)
+    # THEN X's TaskTimedOut is not a wait that timed out (its run stopped): Y got the slot
+    # (was: X kept it until its lease ended, 3 hours)
+    assert sfn.resumed == ["ta", "ty"]
+    assert set(copy_gate.read(deps.store, GATE).holders) == {y.holder}

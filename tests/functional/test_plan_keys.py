@@ -7,21 +7,21 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
-from lifeboat.aws.clients import ClientProvider
 from lifeboat.domain.policy import Policy
 from lifeboat.local.runtime import LocalCloud
 from lifeboat.service import plan_keys
 from lifeboat.service.deps import Deps, deps_from_env
 from lifeboat.state import breakers
 
+from .plugin_aws import new_key
+
 WEST = "us-west-2"
 
 
-def _key(clients: ClientProvider, region: str, alias: str | None = None) -> str:
-    kms = clients("kms", region)
-    arn = str(kms.create_key(Description=f"DR copies in {region}")["KeyMetadata"]["Arn"])
+def _key(deps: Deps, region: str, alias: str | None = None) -> str:
+    arn = new_key(deps, region, f"DR copies in {region}")  # type: ignore[arg-type]
     if alias:
-        kms.create_alias(AliasName=alias, TargetKeyId=arn)
+        deps.clients("kms", region).create_alias(AliasName=alias, TargetKeyId=arn)
     return arn
 
 
@@ -45,12 +45,12 @@ def _policy(targets: dict[str, str]) -> Policy:
 
 def test_the_plan_checks_each_dr_key_once_and_leaves_out_what_it_cannot_check(deps: Deps) -> None:
     # GIVEN two policies sharing the us-west-2 alias, and eu-west-1's key disabled
-    west = _key(deps.clients, WEST, alias="alias/lifeboat-dr")
-    eu = _key(deps.clients, "eu-west-1")
+    west = _key(deps, WEST, alias="alias/lifeboat-dr")
+    eu = _key(deps, "eu-west-1")
     deps.clients("kms", "eu-west-1").disable_key(KeyId=eu.rsplit("/", 1)[-1])
     policies = [_policy({WEST: "alias/lifeboat-dr", "eu-west-1": eu}), _policy({WEST: "alias/lifeboat-dr"})]
     # WHEN the plan checks the keys
-    checked = plan_keys.checked_keys(deps, policies)
+    checked = plan_keys.checked_keys(deps, policies, "daily-1")
     # THEN the alias is checked once and known by its ARN; the disabled key is left out for its
     # copy step to refuse in eu-west-1 alone
     assert [(k.region, k.key_id, k.arn) for k in checked] == [(WEST, "alias/lifeboat-dr", west)]
@@ -61,10 +61,10 @@ def test_the_plan_checks_each_dr_key_once_and_leaves_out_what_it_cannot_check(de
 
 def test_the_plan_does_not_call_a_dr_region_whose_breaker_is_open(deps: Deps) -> None:
     # GIVEN us-west-2's breaker tripped by a run's failing copies
-    _key(deps.clients, WEST, alias="alias/lifeboat-dr")
+    _key(deps, WEST, alias="alias/lifeboat-dr")
     for _ in range(breakers.TRIP_AFTER):
         breakers.trip(deps.store, WEST, now=deps.now(), reason="503", run_id="daily-1")
     # WHEN the plan checks the keys THEN it asks KMS nothing there and lists no key of it: the
     # copy steps meet the breaker, the plan (and every other resource's backup) is not held
     with mock.patch.object(plan_keys, "resolve_usable_key", side_effect=AssertionError("called")):
-        assert plan_keys.checked_keys(deps, [_policy({WEST: "alias/lifeboat-dr"})]) == []
+        assert plan_keys.checked_keys(deps, [_policy({WEST: "alias/lifeboat-dr"})], "daily-2") == []

@@ -25,6 +25,7 @@ HANDLER_EVENTS: dict[str, tuple[str, ...]] = {
     "ReplicateFunction": ("replicate.json",),
     "CopySlotFunction": ("copy_slot.json",),
     "CompletionEventFunction": ("completion_event_rds.json", "completion_event_ebs.json"),
+    "RunStoppedFunction": ("backup_run_stopped.json",),
     "UpdateStateFunction": ("update_state_failed.json", "update_state_copy_failed.json"),
     "CleanupPlanFunction": ("retention/cleanup_plan.json",),
     "CleanupDeleteFunction": ("retention/cleanup_delete.json",),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from lifeboat.contracts.backup import (
     AwaitedStep,
+    BackupRunEnded,
     OutcomeRequest,
     PlanRequest,
     ResourceTask,
@@ -39,6 +40,7 @@ HANDLER_INPUTS: dict[str, type[BaseModel]] = {
     "update_state_copy_failed.json": OutcomeRequest,
     "completion_event_rds.json": CompletionEvent,
     "completion_event_ebs.json": CompletionEvent,
+    "backup_run_stopped.json": BackupRunEnded,
 }
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 EventLoader = Callable[..., dict[str, Any]]

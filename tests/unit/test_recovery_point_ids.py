@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lifeboat.domain.ids import RDS_IDENTIFIER, normalise_time, recovery_point_id, run_id
+from lifeboat.domain.ids import (
+    RDS_IDENTIFIER,
+    copy_operation_id,
+    made_by_run,
+    normalise_time,
+    recovery_point_id,
+    run_id,
+)
 from lifeboat.domain.policy import Tier
 
 ARN = "arn:aws:rds:us-east-1:123456789012:db:orders-db"
@@ -110,3 +117,16 @@ def test_a_time_without_timezone_is_rejected() -> None:
         recovery_point_id(ARN, Tier.DAILY, naive)
     with pytest.raises(ValueError, match="timezone"):
         normalise_time(naive)
+
+
+def test_a_runs_own_copies_are_told_from_other_runs_and_from_its_catch_up_copies() -> None:
+    """GIVEN the daily run of 2026-11-22 03:00 WHEN asking which copy holders it made THEN its
+    own points' copies are, another tier's, another minute's and its catch-up copies are not."""
+    run = run_id(Tier.DAILY, AT)
+    point = recovery_point_id(ARN, Tier.DAILY, AT)
+    weekly = recovery_point_id(ARN, Tier.WEEKLY, AT)
+    earlier = recovery_point_id(ARN, Tier.DAILY, AT - timedelta(days=1))
+    assert made_by_run(copy_operation_id(point, "us-west-2"), run)
+    assert not made_by_run(copy_operation_id(weekly, "us-west-2"), run)
+    assert not made_by_run(copy_operation_id(earlier, "us-west-2"), run)
+    assert not made_by_run(copy_operation_id(point, "us-west-2", catch_up=True), run)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from lifeboat.contracts.work_files import LISTED, S3Location
 from lifeboat.domain.arn import ResourceArn
@@ -258,3 +260,34 @@ class ProfileResult(CamelModel):
     schema_objects: int | None = None
     tables: int | None = None
     problem: str | None = None
+
+
+class ExecutionEnded(BaseModel):
+    """The detail of Step Functions' "Execution Status Change" event (the fields read here)."""
+
+    model_config = ConfigDict(
+        extra="ignore", populate_by_name=True, alias_generator=to_camel, defer_build=True
+    )
+
+    execution_arn: str
+    state_machine_arn: str
+    status: Literal["ABORTED", "TIMED_OUT", "FAILED"]
+    # Epoch milliseconds: the run's start, its id's time when it named none.
+    start_date: datetime
+    input: str = Field(max_length=262_144)
+
+
+class BackupRunEnded(BaseModel):
+    """A backup run that ended before finishing (the stack's rule matches these statuses)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+    source: Literal["aws.states"]
+    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    detail: ExecutionEnded
+
+
+class StoppedRunRelease(CamelModel):
+    run_id: str | None = Field(description="None: the run's request was invalid, it planned nothing.")
+    status: str
+    released: list[str] = Field(description="The copies whose slots were handed back.")

@@ -43,6 +43,26 @@ def run_id(tier: Tier, scheduled_at: datetime) -> str:
     return f"{tier.value}-{normalise_time(scheduled_at).strftime('%Y%m%dT%H%MZ')}"
 
 
+_POINT_TIME = re.compile(rf"-({'|'.join(t.value for t in Tier)})-(\d{{12}})-[0-9a-f]{{8}}(?::|$)")
+
+
+def run_of(point_or_operation_id: str) -> str | None:
+    """The run that makes a recovery point (named in an id), from its tier and scheduled minute;
+    None for a catch-up copy (its point is an earlier run's, copied by another) or no point."""
+    if point_or_operation_id.endswith(":catch-up"):
+        return None
+    found = _POINT_TIME.search(point_or_operation_id)
+    if found is None:
+        return None
+    tier, stamp = found.groups()
+    return run_id(Tier(tier), datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=UTC))
+
+
+def made_by_run(point_or_operation_id: str, run: str) -> bool:
+    """Whether a recovery point (or an operation id naming it) is one ``run`` makes."""
+    return run_of(point_or_operation_id) == run
+
+
 def backup_operation_id(recovery_point: str) -> str:
     return f"backup:{recovery_point}"
 

@@ -24,15 +24,16 @@ from lifeboat.local.dataplane import LocalDataPlane
 from lifeboat.local.eventbridge import envelope
 from lifeboat.local.execution_alarms import (
     FAILURE_METRICS,
-    alarm_notification,
-    execution_alarms,
+    EndedExecution,
+    alarm_notifications,
     notify_execution_ended,
+    status_change,
 )
 from lifeboat.local.faults import FaultInjector, FaultPlan
 from lifeboat.local.lambda_emulation import LambdaContext, LambdaEmulator
 from lifeboat.local.moto_patches import patched_moto
 from lifeboat.local.point_events import PointEvents
-from lifeboat.local.stream_filters import event_rules, matches
+from lifeboat.local.stream_filters import event_rules, matches, resolved
 from lifeboat.local.template import FunctionSpec, Template, apply_input_transformer, load_template
 from lifeboat.service.completion import EVENT_REGIONS_ENV
 from lifeboat.service.deps import deps_from_env
@@ -280,19 +281,23 @@ class LocalCloud:
         )
         self.state_machines[logical_id] = str(created["stateMachineArn"])
 
-    def _execution_ended(self, state_machine_arn: str, execution_arn: str, status: str) -> None:
-        """A FAILED or TIMED_OUT execution sets off the template's alarms on it, as on AWS."""
-        if status not in FAILURE_METRICS:
-            return
-        logical_id = next((k for k, v in self.state_machines.items() if v == state_machine_arn), None)
-        for alarm in execution_alarms(self.template.resources, logical_id or ""):
-            props = self.template.resources[alarm]["Properties"]
-            reason = f"{FAILURE_METRICS[status]} 1 > 0 for {state_machine_arn}: {execution_arn} {status}"
-            notification = alarm_notification(
-                self._resolve(props["AlarmName"]), props.get("AlarmDescription", ""), reason, self.region
-            )
-            for action in props.get("AlarmActions", []):
-                self.client("sns").publish(TopicArn=self._resolve(action), **notification)
+    def _execution_ended(self, ended: EndedExecution) -> None:
+        """A FAILED or TIMED_OUT execution sets off the template's alarms on it, and every ended
+        execution's status change reaches the template's rules, as on AWS."""
+        if ended.status in FAILURE_METRICS:
+            self._alarm(ended)
+        try:
+            self.deliver_event(status_change(ended, ACCOUNT_ID, self.region))
+        except Exception:  # an asynchronous target's failure never touches the execution
+            logging.getLogger(__name__).exception("status change of %s not handled", ended.execution_arn)
+
+    def _alarm(self, ended: EndedExecution) -> None:
+        logical_id = next((k for k, v in self.state_machines.items() if v == ended.state_machine_arn), None)
+        alarms = alarm_notifications(
+            self.template.resources, logical_id or "", ended, self._resolve, self.region
+        )
+        for topic, notification in alarms:
+            self.client("sns").publish(TopicArn=topic, **notification)
 
     # --- configuration and triggers --------------------------------------------------------
     def put_config(self, document: dict[str, Any]) -> None:
@@ -348,7 +353,7 @@ class LocalCloud:
     def deliver_event(self, event: dict[str, Any]) -> None:
         """Do what EventBridge does with an event: invoke each function whose rule matches it."""
         for logical_id, resource in self.template.of_type("AWS::Serverless::Function").items():
-            if any(matches(pattern, event) for pattern in event_rules(resource)):
+            if any(matches(resolved(pattern, self._resolve), event) for pattern in event_rules(resource)):
                 self.invoke_function(logical_id, event)
 
     @contextmanager
@@ -400,11 +405,11 @@ class LocalCloud:
         return StateStore(self.table_name, self.client("dynamodb"))
 
     def operations(self) -> list[dict[str, Any]]:
-        """Every item of the state table but the copy gate's (local inspection; the workflow
-        itself never scans)."""
+        """Every item of the state table but the copy gate's and the stopped runs' (local
+        inspection; the workflow itself never scans)."""
         pages = self.client("dynamodb").get_paginator("scan").paginate(TableName=self.table_name)
         items = [from_item(item) for page in pages for item in page["Items"]]
-        return [item for item in items if not str(item["operationId"]).startswith("copy-gate:")]
+        return [i for i in items if not str(i["operationId"]).startswith(("copy-gate:", "stopped-run:"))]
 
 
 @contextmanager

@@ -12,6 +12,7 @@ The same matcher serves the template's EventBridge rules that local mode deliver
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["event_rules", "matches", "stream_filters"]
@@ -35,6 +36,22 @@ def event_rules(function: dict[str, Any]) -> list[dict[str, Any]]:
         for event in function["Properties"].get("Events", {}).values()
         if event.get("Type") == "EventBridgeRule"
     ]
+
+
+def resolved(pattern: dict[str, Any], resolve: Callable[[Any], str]) -> dict[str, Any]:
+    """A rule's pattern with the template references among its values (``!Ref`` a state
+    machine) replaced by what they name locally."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and ("Ref" in v or any(k.startswith("Fn::") for k in v)):
+            return resolve(v)
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    return {k: value(v) for k, v in pattern.items()}
 
 
 def _one_of(expected: list[Any], actual: Any) -> bool:

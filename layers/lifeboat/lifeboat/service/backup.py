@@ -108,7 +108,9 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
         scheduled_at=scheduled_at,
         resources=planned,
         skipped=skipped,
-        keys=plan_keys.checked_keys(deps, (config.policies[name] for name in {r.policy for r in planned})),
+        keys=plan_keys.checked_keys(
+            deps, (config.policies[name] for name in {r.policy for r in planned}), run_id(tier, scheduled_at)
+        ),
         quota_room=planned_room(deps, {r.arn: config.policies[r.policy] for r in planned}),
     )
     metrics.add_metric(name="ResourcesPlanned", unit=MetricUnit.Count, value=len(planned))

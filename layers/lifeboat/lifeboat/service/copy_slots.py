@@ -13,18 +13,19 @@ So a large fleet's copies run as fast as AWS's quota lets them, and never hit it
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lifeboat.aws.task_tokens import TIMED_OUT, send_success
 from lifeboat.contracts.backup import SlotAdmission, SlotRequest, StepRequest
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.config import PolicyConfig
-from lifeboat.domain.ids import copy_operation_id
+from lifeboat.domain.ids import copy_operation_id, run_of
 from lifeboat.errors import ConfigError
 from lifeboat.observability import logger
 from lifeboat.plugins import REGISTRY, plugin_class_for
 from lifeboat.service.deps import Deps
-from lifeboat.state import copy_gate
+from lifeboat.state import copy_gate, stopped_runs
 from lifeboat.state.copy_gate import Ticket
 
 
@@ -101,29 +102,49 @@ def renew(slot: CopySlot, deps: Deps) -> None:
         logger.warning("copy slot lease lost", extra={"gate": slot.gate, "holder": slot.holder})
 
 
-def release(slot: CopySlot, deps: Deps) -> None:
-    """The copy finished or failed: free its slot for the next in line (nothing if it held none)."""
+def _run_stopped(deps: Deps, holder: str) -> bool:
+    """Whether the holder's run ended early: Step Functions answers a stopped execution's token
+    as timed out, and that copy will not come back for its slot."""
+    run = run_of(holder)
+    return run is not None and stopped_runs.stopped(deps.store, run)
+
+
+def _live(_: str) -> bool:
+    """No holder is known to belong to a stopped run."""
+    return False
+
+
+def release(slot: CopySlot, deps: Deps, *, stopped: Callable[[str], bool] = _live) -> None:
+    """The copy finished or failed: free its slot for the next in line (nothing if it held none).
+    ``stopped``: holders known to belong to a run that was stopped, passed over without waking."""
     served = copy_gate.release(deps.store, slot.gate, slot.holder, limit=slot.limit, now=deps.now())
-    _deliver(deps, slot, list(served))
+    _deliver(deps, slot, list(served), stopped)
 
 
-def _deliver(deps: Deps, slot: CopySlot, tickets: list[Ticket]) -> None:
+def _deliver(
+    deps: Deps, slot: CopySlot, tickets: list[Ticket], stopped: Callable[[str], bool] = _live
+) -> None:
     """Wake each copy handed a slot. A copy whose execution ended gives its slot to the next; a
     copy whose wait just timed out keeps it: its state runs again at once, finds itself inside
-    and copies (freeing the slot here could free it under that copy, one more than the quota)."""
+    and copies (freeing the slot here could free it under that copy, one more than the quota).
+    Step Functions answers a stopped execution's token as a timed-out one, so the copies of a
+    run known to be stopped are passed over without asking."""
     if not tickets:
         return
     sfn = deps.clients("stepfunctions", deps.region)
     pending = deque(tickets)
     while pending:
         ticket = pending.popleft()
-        gone = send_success(sfn, ticket.token, {"gate": slot.gate}, f"copy {ticket.holder}")
+        if stopped(ticket.holder):
+            gone: str | None = "its run was stopped"
+        else:
+            gone = send_success(sfn, ticket.token, {"gate": slot.gate}, f"copy {ticket.holder}")
         if gone is None:
             continue
         logger.info(
             "copy slot holder not waiting", extra={"gate": slot.gate, "holder": ticket.holder, "why": gone}
         )
-        if gone != TIMED_OUT:
+        if gone != TIMED_OUT or _run_stopped(deps, ticket.holder):
             pending.extend(
                 copy_gate.release(deps.store, slot.gate, ticket.holder, limit=slot.limit, now=deps.now())
             )

@@ -15,27 +15,34 @@ from lifeboat.aws.clients import fail_fast
 from lifeboat.aws.kms import resolve_usable_key
 from lifeboat.contracts.backup import CheckedKey
 from lifeboat.domain.policy import DrTarget, Policy
-from lifeboat.errors import LifeboatError
+from lifeboat.errors import LifeboatError, RegionUnreachable, TransientAwsError
 from lifeboat.observability import logger
 from lifeboat.service.deps import Deps
+from lifeboat.service.regions import reaching
 from lifeboat.state import breakers
 
 
-def checked_keys(deps: Deps, policies: Iterable[Policy]) -> list[CheckedKey]:
+def checked_keys(deps: Deps, policies: Iterable[Policy], run_id: str) -> list[CheckedKey]:
     """The enabled keys of the policies' DR regions. Regions whose breaker is open are not
-    called, and the others get the copy steps' tight retry budget: a DR region that is down
-    must not hold the plan, and so every other resource's backup."""
+    called, and the others get the copy steps' tight retry budget, behind the region's breaker:
+    a DR region that is down costs the plan one retry chain (counted on its breaker), not one
+    per key, and must not hold the plan, and so every other resource's backup."""
     wanted = sorted({(t.region, t.kms_key_id) for p in policies for t in p.dr_regions if t.kms_key_id})
     if not wanted:
         return []
-    down = breakers.open_breakers(deps.store)
+    down = set(breakers.open_breakers(deps.store))
     clients = fail_fast(deps.clients)
     checked = []
     for region, key_id in wanted:
         if region in down:
             continue
         try:
-            arn = resolve_usable_key(clients, region, key_id)
+            with reaching(deps, region, run_id):
+                arn = resolve_usable_key(clients, region, key_id)
+        except (TransientAwsError, RegionUnreachable) as exc:
+            down.add(region)  # its copies meet the breaker, or try the region themselves
+            logger.warning("DR region not reached by the plan", extra={"region": region, "reason": str(exc)})
+            continue
         except LifeboatError as exc:
             logger.warning("DR key not checked by the plan", extra={"region": region, "reason": str(exc)})
             continue
