@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
-from lifeboat.aws.clients import Clients
+from lifeboat.aws.clients import ClientProvider, Clients
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.ids import recovery_point_id
 from lifeboat.domain.network import RestoreNetwork
@@ -46,7 +46,7 @@ class Account:
     dr_key: str
 
 
-def new_key(clients: Clients, region: str, description: str = "other") -> str:
+def new_key(clients: ClientProvider, region: str, description: str = "other") -> str:
     """A new customer managed KMS key in ``region``, by ARN."""
     return str(clients("kms", region).create_key(Description=description)["KeyMetadata"]["Arn"])
 

@@ -19,7 +19,7 @@ WEST = "us-west-2"
 
 
 def _key(deps: Deps, region: str, alias: str | None = None) -> str:
-    arn = new_key(deps, region, f"DR copies in {region}")  # type: ignore[arg-type]
+    arn = new_key(deps.clients, region, f"DR copies in {region}")
     if alias:
         deps.clients("kms", region).create_alias(AliasName=alias, TargetKeyId=arn)
     return arn
