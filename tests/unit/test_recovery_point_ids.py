@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from lifeboat.domain.ids import (
     RDS_IDENTIFIER,
     copy_operation_id,
-    made_by_run,
     normalise_time,
     recovery_point_id,
     run_id,
+    run_of,
 )
 from lifeboat.domain.policy import Tier
 
@@ -126,7 +126,7 @@ def test_a_runs_own_copies_are_told_from_other_runs_and_from_its_catch_up_copies
     point = recovery_point_id(ARN, Tier.DAILY, AT)
     weekly = recovery_point_id(ARN, Tier.WEEKLY, AT)
     earlier = recovery_point_id(ARN, Tier.DAILY, AT - timedelta(days=1))
-    assert made_by_run(copy_operation_id(point, "us-west-2"), run)
-    assert not made_by_run(copy_operation_id(weekly, "us-west-2"), run)
-    assert not made_by_run(copy_operation_id(earlier, "us-west-2"), run)
-    assert not made_by_run(copy_operation_id(point, "us-west-2", catch_up=True), run)
+    assert run_of(copy_operation_id(point, "us-west-2")) == run
+    assert run_of(copy_operation_id(weekly, "us-west-2")) == run_id(Tier.WEEKLY, AT) != run
+    assert run_of(copy_operation_id(earlier, "us-west-2")) == run_id(Tier.DAILY, AT - timedelta(days=1))
+    assert run_of(copy_operation_id(point, "us-west-2", catch_up=True)) is None

@@ -58,11 +58,6 @@ def run_of(point_or_operation_id: str) -> str | None:
     return run_id(Tier(tier), datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=UTC))
 
 
-def made_by_run(point_or_operation_id: str, run: str) -> bool:
-    """Whether a recovery point (or an operation id naming it) is one ``run`` makes."""
-    return run_of(point_or_operation_id) == run
-
-
 def backup_operation_id(recovery_point: str) -> str:
     return f"backup:{recovery_point}"
 

@@ -14,7 +14,6 @@ from lifeboat.contracts.backup import (
     PlannedResource,
     PlanRequest,
     Preflight,
-    QuotaRoom,
     RecoveryPointResult,
     ResourceTask,
     RunRequest,
@@ -52,7 +51,7 @@ from lifeboat.service import copy_slots, plan_keys
 from lifeboat.service.continuous import ensure_continuous
 from lifeboat.service.deps import Deps
 from lifeboat.service.discovery import protected_resources
-from lifeboat.service.quota import planned_room, quota_reserve
+from lifeboat.service.quota import planned_room, quota_reserve, room_for
 from lifeboat.service.regions import reaching
 from lifeboat.state import resource_breakers
 
@@ -102,14 +101,15 @@ def plan(request: PlanRequest, deps: Deps) -> Plan:
             planned.append(
                 PlannedResource(arn=arn, policy=name, failed_runs=breaker.failures if breaker else None)
             )
+    run = run_id(tier, scheduled_at)
     result = Plan(
-        run_id=run_id(tier, scheduled_at),
+        run_id=run,
         tier=tier,
         scheduled_at=scheduled_at,
         resources=planned,
         skipped=skipped,
         keys=plan_keys.checked_keys(
-            deps, (config.policies[name] for name in {r.policy for r in planned}), run_id(tier, scheduled_at)
+            deps, (config.policies[name] for name in {r.policy for r in planned}), run
         ),
         quota_room=planned_room(deps, {r.arn: config.policies[r.policy] for r in planned}),
     )
@@ -198,7 +198,7 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
     targets = [plan_keys.copy_target(target, source.encrypted, task.keys) for target in policy.dr_regions]
     checked = {k.arn for k in task.keys}
     catch_up = _catch_up(deps, ref, policy, targets, point)
-    room = _room(task, ref)
+    room = room_for(task.quota_room, ref)
     quota = None if room else plugin.snapshot_quota(ref.region)
     cleaned = None
     if quota is not None and quota.headroom < quota_reserve():
@@ -222,19 +222,6 @@ def preflight(task: ResourceTask, deps: Deps) -> Preflight:
         snapshot_quota_headroom=room.headroom if room else quota.headroom if quota else None,
         data_checks=ref.arn in deps.config().data_checks,
         catch_up=catch_up,
-    )
-
-
-def _room(task: ResourceTask, ref: ResourceRef) -> QuotaRoom | None:
-    """The plan's quota reading of the resource's type and region, if the run's points fit it."""
-    resource_type = f"{ref.service}:{ref.kind}"
-    return next(
-        (
-            r
-            for r in task.quota_room
-            if (r.resource_type, r.region) == (resource_type, ref.region) and r.enough
-        ),
-        None,
     )
 
 

@@ -230,15 +230,16 @@ def _recheck(batch: DeletionBatch, policy: Policy | None, deps: Deps) -> Recheck
     }
     checked: Rechecked = []
     for deletion in batch.deletions:
-        point, region = deletion.recovery_point_id, deletion.region
+        operation_id = delete_operation_id(deletion.recovery_point_id, deletion.region)
+        kept = None if operation_id in recorded else _kept_now(batch, deletion, decisions)
         done = None
-        kept = _kept_now(batch, deletion, decisions)
-        if delete_operation_id(point, region) in recorded:
-            _mark_deleted(deps, deletion, delete_operation_id(point, region))
+        if operation_id in recorded:
+            _mark_deleted(deps, deletion, operation_id)
             done = _result(deletion, DeletionOutcome.ALREADY_DELETED, "recorded by an earlier run")
         elif kept is not None:
             logger.warning(
-                "planned deletion refused at delete time", extra={"point": point, "region": region}
+                "planned deletion refused at delete time",
+                extra={"point": deletion.recovery_point_id, "region": deletion.region},
             )
             done = _result(deletion, DeletionOutcome.REFUSED, f"kept at delete time: {kept}")
         checked.append((deletion, done))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 
-from lifeboat.aws.clients import fail_fast
+from lifeboat.aws.clients import ClientProvider, fail_fast
 from lifeboat.contracts.backup import QuotaRoom
 from lifeboat.domain.arn import ResourceRef
 from lifeboat.domain.health import SnapshotHeadroom
@@ -16,6 +16,7 @@ from lifeboat.domain.policy import Policy
 from lifeboat.errors import LifeboatError
 from lifeboat.observability import MetricUnit, logger, metrics
 from lifeboat.plugins import plugin_for
+from lifeboat.plugins.base import QuotaUsage
 from lifeboat.service.deps import Deps
 
 QUOTA_RESERVE_ENV = "LIFEBOAT_SNAPSHOT_QUOTA_RESERVE"
@@ -40,28 +41,19 @@ def snapshot_headroom(
         ref = ResourceRef.parse(arn)
         for region in (ref.region, *(t.region for t in policy.dr_regions)):
             if region not in skip:
-                samples.setdefault((f"{ref.service}:{ref.kind}", region), ref)
+                samples.setdefault((quota_group(ref), region), ref)
     reserve = quota_reserve()
-    clients = fail_fast(deps.clients)
-    readings = []
-    for (resource_type, region), ref in sorted(samples.items()):
-        try:
-            usage = plugin_for(ref, clients).snapshot_quota(region)
-        except LifeboatError as exc:
-            logger.warning("snapshot quota unknown", extra={"region": region, "reason": str(exc)})
-            continue
-        if usage is not None:
-            readings.append(
-                SnapshotHeadroom(
-                    resource_type=resource_type,
-                    region=region,
-                    used=usage.used,
-                    max=usage.max,
-                    headroom=usage.headroom,
-                    low=usage.headroom < reserve,
-                )
-            )
-    return readings
+    return [
+        SnapshotHeadroom(
+            resource_type=resource_type,
+            region=region,
+            used=usage.used,
+            max=usage.max,
+            headroom=usage.headroom,
+            low=usage.headroom < reserve,
+        )
+        for resource_type, region, usage in _readings(fail_fast(deps.clients), samples)
+    ]
 
 
 def planned_room(deps: Deps, planned: Mapping[str, Policy]) -> list[QuotaRoom]:
@@ -73,38 +65,52 @@ def planned_room(deps: Deps, planned: Mapping[str, Policy]) -> list[QuotaRoom]:
     samples: dict[tuple[str, str], ResourceRef] = {}
     for arn, policy in planned.items():
         ref = ResourceRef.parse(arn)
-        resource_type = f"{ref.service}:{ref.kind}"
-        samples.setdefault((resource_type, ref.region), ref)
-        adding[(resource_type, ref.region)] += 1
+        samples.setdefault((quota_group(ref), ref.region), ref)
+        adding[(quota_group(ref), ref.region)] += 1
         for target in policy.dr_regions:
-            adding[(resource_type, target.region)] += 1
+            adding[(quota_group(ref), target.region)] += 1
     reserve = quota_reserve()
     rooms = []
-    for (resource_type, region), ref in sorted(samples.items()):
-        try:
-            usage = plugin_for(ref, deps.clients).snapshot_quota(region)
-        except LifeboatError as exc:
-            logger.warning("snapshot quota unknown at plan", extra={"region": region, "reason": str(exc)})
-            continue
-        if usage is None:
-            continue  # the type has no such quota
+    for resource_type, region, usage in _readings(deps.clients, samples):
+        adds = adding[(resource_type, region)]
         room = QuotaRoom(
             resource_type=resource_type,
             region=region,
             headroom=usage.headroom,
-            planned=adding[(resource_type, region)],
-            enough=adding[(resource_type, region)] + reserve <= usage.headroom,
+            planned=adds,
+            enough=adds + reserve <= usage.headroom,
         )
         if not room.enough:
             metrics.add_metric(name="SnapshotQuotaTight", unit=MetricUnit.Count, value=1)
             logger.warning(
                 "snapshot quota tight: each backup checks it and makes room",
-                extra={
-                    "region": region,
-                    "type": resource_type,
-                    "free": room.headroom,
-                    "adding": room.planned,
-                },
+                extra={"region": region, "type": resource_type, "free": usage.headroom, "adding": adds},
             )
         rooms.append(room)
     return rooms
+
+
+def room_for(rooms: list[QuotaRoom], ref: ResourceRef) -> QuotaRoom | None:
+    """The plan's quota reading of the resource's type and region, if the run's points fit it."""
+    group = (quota_group(ref), ref.region)
+    return next((r for r in rooms if (r.resource_type, r.region) == group and r.enough), None)
+
+
+def quota_group(ref: ResourceRef) -> str:
+    """What a quota is counted per, beside the region: ``rds:db`` (DB snapshots), ``rds:cluster``."""
+    return f"{ref.service}:{ref.kind}"
+
+
+def _readings(
+    clients: ClientProvider, samples: Mapping[tuple[str, str], ResourceRef]
+) -> Iterator[tuple[str, str, QuotaUsage]]:
+    """The quota of each (resource type, region), one call each through a sample resource of
+    the type; a type with no such quota gives none, a reading that fails is logged and left out."""
+    for (resource_type, region), ref in sorted(samples.items()):
+        try:
+            usage = plugin_for(ref, clients).snapshot_quota(region)
+        except LifeboatError as exc:
+            logger.warning("snapshot quota unknown", extra={"region": region, "reason": str(exc)})
+            continue
+        if usage is not None:
+            yield resource_type, region, usage

@@ -17,7 +17,7 @@ from contextlib import suppress
 from pydantic import ValidationError
 
 from lifeboat.contracts.backup import BackupRunEnded, RunRequest, StoppedRunRelease
-from lifeboat.domain.ids import made_by_run, normalise_time, run_id
+from lifeboat.domain.ids import normalise_time, run_id, run_of
 from lifeboat.domain.operations import OperationStatus
 from lifeboat.errors import IllegalStatusTransition
 from lifeboat.observability import MetricUnit, logger, metrics
@@ -47,12 +47,16 @@ def on_run_ended(event: BackupRunEnded, deps: Deps) -> StoppedRunRelease:
         for resource_type in types:
             gate = copy_gate.gate_id(region, resource_type)
             for holder in sorted(copy_gate.read(deps.store, gate).holders):
+                if run_of(holder) not in (run, None):
+                    continue  # another run's point (None: a catch-up copy, its record tells)
                 copy = deps.store.get(holder)
                 if copy is None or copy.run_id != run or copy.status.terminal:
                     continue
                 limit = copy_slots.copy_limit(config, resource_type)
                 slot = copy_slots.CopySlot(gate=gate, holder=holder, limit=limit)
-                copy_slots.release(slot, deps, stopped=lambda waiting: made_by_run(waiting, run))
+                # The run's copies waiting in line are passed over without waking: their tokens
+                # are dead on AWS (and locally moto would still resume its stopped children).
+                copy_slots.release(slot, deps, stopped=lambda waiting: run_of(waiting) == run)
                 _record(deps, holder, run, event)
                 released.append(holder)
     metrics.add_metric(name="StoppedRunSlotsReleased", unit=MetricUnit.Count, value=len(released))
